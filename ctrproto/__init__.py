@@ -1,0 +1,1 @@
+"""ctrproto: a fast, sans-IO client for the Docker Engine API."""

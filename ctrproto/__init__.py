@@ -1,1 +1,13 @@
-"""ctrproto: a fast, sans-IO client for the Docker Engine API."""
+"""ctrproto: a fast client for the Docker Engine API built on a sans-IO HTTP core.
+
+Layers, lowest first - each imports only those below it:
+``protocol`` (bytes in, events out) <- ``transport`` (streams) <- ``api`` (``APIClient``) <-
+``models`` (``DockerClient`` and the containers facade).
+"""
+
+from . import errors
+from ._version import __version__
+from .api import APIClient
+from .protocol.demux import IMPLEMENTATION as DEMUX_IMPLEMENTATION
+
+__all__ = ["APIClient", "DEMUX_IMPLEMENTATION", "__version__", "errors"]

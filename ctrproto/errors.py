@@ -11,7 +11,7 @@ This module is the bottom of the package: every layer may import it, it imports 
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
 
 class DockerException(Exception):
@@ -24,8 +24,8 @@ class DockerException(Exception):
 class ResponseInfo:
     """What an :class:`APIError` keeps of the HTTP response that caused it.
 
-    docker-py exposes a ``requests.Response``; we keep only what is useful and safe to hold after the
-    connection went back to the pool.
+    docker-py exposes a ``requests.Response``; we keep only what is useful and safe to hold
+    after the connection went back to the pool.
     """
 
     __slots__ = ("status_code", "reason", "headers", "content", "url")
@@ -34,7 +34,7 @@ class ResponseInfo:
         self,
         status_code: int,
         reason: str = "",
-        headers: Optional[Mapping[str, str]] = None,
+        headers: Mapping[str, str] | None = None,
         content: bytes = b"",
         url: str = "",
     ) -> None:
@@ -54,8 +54,8 @@ class APIError(DockerException):
     def __init__(
         self,
         message: Any,
-        response: Optional[ResponseInfo] = None,
-        explanation: Optional[str] = None,
+        response: ResponseInfo | None = None,
+        explanation: str | None = None,
     ) -> None:
         super().__init__(message)
         self.response = response
@@ -78,7 +78,7 @@ class APIError(DockerException):
         return self.response.reason if self.response is not None else ""
 
     @property
-    def status_code(self) -> Optional[int]:
+    def status_code(self) -> int | None:
         return self.response.status_code if self.response is not None else None
 
     def is_error(self) -> bool:
@@ -155,7 +155,7 @@ class ContainerError(DockerException):
     """A container run in the foreground exited with a non-zero status."""
 
     def __init__(
-        self, container: Any, exit_status: int, command: Any, image: Any, stderr: Optional[bytes]
+        self, container: Any, exit_status: int, command: Any, image: Any, stderr: bytes | None
     ) -> None:
         self.container = container
         self.exit_status = exit_status
@@ -164,7 +164,8 @@ class ContainerError(DockerException):
         self.stderr = stderr
         err = f": {stderr.decode('utf-8', 'replace')}" if stderr is not None else ""
         super().__init__(
-            f"Command '{command}' in image '{image}' returned non-zero exit status {exit_status}{err}"
+            f"Command '{command}' in image '{image}' returned non-zero exit status "
+            f"{exit_status}{err}"
         )
 
 

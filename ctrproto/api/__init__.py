@@ -1,1 +1,5 @@
-"""api layer."""
+"""The low-level client layer: the sync HTTP driver, the pool and the endpoint methods."""
+
+from .client import APIClient
+
+__all__ = ["APIClient"]

@@ -1,0 +1,216 @@
+"""The sync driver: runs :class:`~ctrproto.protocol.http.ClientCycle` over pooled streams.
+
+This is the only place where the sync client does HTTP I/O.  It owns the rules that keep a pool
+healthy: a stream goes back to the pool only after its response completed cleanly; a response
+that is closed half-read, fails, or times out takes its stream down with it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..errors import ConnectionClosed, IncompleteResponse, ProtocolError
+from ..protocol.http import (
+    BodyData,
+    ClientCycle,
+    CycleState,
+    ResponseComplete,
+    ResponseHead,
+    ResponseStarted,
+    Upgraded,
+)
+from ..protocol.request import Request
+from ..transport.base import Stream
+from .pool import ConnectionPool
+
+READ_SIZE = 256 * 1024
+
+
+class Response:
+    """A response whose head has arrived; the body is read on demand.
+
+    Use it as a context manager, or read it to the end: either returns the connection to the pool
+    (or closes it when the body was not read completely, since its framing is then unknown).
+    """
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        stream: Stream,
+        cycle: ClientCycle,
+        head: ResponseHead,
+        pending: list[bytes],
+        complete: bool,
+        reusable: bool,
+        url: str,
+    ) -> None:
+        self._pool = pool
+        self._stream: Stream | None = stream
+        self._cycle = cycle
+        self.head = head
+        self._pending = pending
+        self._complete = complete
+        self._reusable = reusable
+        self.url = url
+        if complete:
+            self._finish()
+
+    @property
+    def status_code(self) -> int:
+        return self.head.status_code
+
+    @property
+    def reason(self) -> str:
+        return self.head.reason
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.head.headers
+
+    @property
+    def complete(self) -> bool:
+        return self._complete
+
+    def settimeout(self, timeout: float | None) -> None:
+        """Change the read timeout for the rest of the body (long streams wait forever)."""
+        if self._stream is not None:
+            self._stream.settimeout(timeout)
+
+    def iter_raw(self) -> Iterator[bytes]:
+        """Body payload pieces as they arrive, in order, without re-chunking."""
+        try:
+            while True:
+                if self._pending:
+                    pieces, self._pending = self._pending, []
+                    yield from pieces
+                if self._complete:
+                    return
+                self._read_more()
+        except GeneratorExit:
+            self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_more(self) -> None:
+        stream = self._stream
+        if stream is None:
+            raise ConnectionClosed("the response was closed before its body was read")
+        data = stream.recv(READ_SIZE)
+        for event in self._cycle.receive(data):
+            if type(event) is BodyData:
+                self._pending.append(event.data)
+            elif isinstance(event, ResponseComplete):
+                self._complete = True
+                self._reusable = event.reusable
+                self._finish()
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_raw())
+
+    def json(self) -> Any:
+        body = self.read()
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ProtocolError(
+                f"the daemon's answer to {self.url} is not JSON: {body[:80]!r}"
+            ) from exc
+
+    def _finish(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        if self._complete and self._reusable:
+            self._pool.release(stream)
+        else:
+            stream.close()
+
+    def close(self) -> None:
+        """Stop reading.  An incomplete body means the stream cannot be reused."""
+        if not self._complete:
+            self._cycle.fail()
+        self._finish()
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HTTPDriver:
+    """Performs requests over a pool; one instance per client."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def perform(
+        self,
+        request: Request,
+        *,
+        timeout: float | None,
+        body: Iterable[bytes] | None = None,
+    ) -> Response | tuple[Stream, ResponseHead, bytes]:
+        """Send ``request`` and wait for the response head.
+
+        Returns a :class:`Response`, or - when the daemon hijacked the connection - the raw stream
+        with the head and the bytes already read past it.  A request that fails on a reused
+        keep-alive stream before any response byte arrived is retried once on a fresh stream
+        (the daemon closed the idle connection; it never saw the request).
+        """
+        retry_allowed = body is None
+        while True:
+            stream, reused = self.pool.acquire(timeout)
+            cycle = ClientCycle(request)
+            try:
+                return self._exchange(stream, cycle, request, timeout, body)
+            except (ConnectionClosed, IncompleteResponse):
+                stream.close()
+                if reused and retry_allowed and cycle.bytes_received == 0:
+                    retry_allowed = False
+                    continue
+                raise
+            except BaseException:
+                stream.close()
+                raise
+
+    def _exchange(
+        self,
+        stream: Stream,
+        cycle: ClientCycle,
+        request: Request,
+        timeout: float | None,
+        body: Iterable[bytes] | None,
+    ) -> Response | tuple[Stream, ResponseHead, bytes]:
+        stream.settimeout(timeout)
+        stream.send_all(cycle.start())
+        if request.streamed_body:
+            for piece in body or ():
+                if piece:
+                    stream.send_all(cycle.send_body(piece))
+            stream.send_all(cycle.end_body())
+        pending: list[bytes] = []
+        while True:
+            data = stream.recv(READ_SIZE)
+            complete = False
+            reusable = False
+            head: ResponseHead | None = None
+            for event in cycle.receive(data):
+                if isinstance(event, Upgraded):
+                    return stream, event.head, event.trailing
+                if isinstance(event, ResponseStarted):
+                    head = event.head
+                elif type(event) is BodyData:
+                    pending.append(event.data)
+                elif isinstance(event, ResponseComplete):
+                    complete, reusable = True, event.reusable
+            if head is not None or cycle.state in (CycleState.RECEIVING_BODY, CycleState.COMPLETE):
+                assert cycle.head is not None
+                return Response(
+                    self.pool, stream, cycle, cycle.head, pending, complete, reusable,
+                    request.target,
+                )

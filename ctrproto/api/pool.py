@@ -1,0 +1,63 @@
+"""A thread-safe keep-alive pool of streams to one daemon.
+
+Only streams whose last exchange ended cleanly come back here (the driver decides that); before
+one is handed out again it is checked with :meth:`Stream.idle_ok`, so a connection the daemon
+closed while it sat idle is dropped instead of failing the next request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+from ..errors import DockerConnectionError
+from ..transport.base import Stream, Transport
+
+
+class ConnectionPool:
+    def __init__(self, transport: Transport, max_idle: int = 10) -> None:
+        self.transport = transport
+        self.max_idle = max_idle
+        self._idle: deque[Stream] = deque()
+        self._lock = threading.Lock()
+        self._closed = False
+        #: Streams opened over the pool's life (the reliability tests and benchmarks read it).
+        self.opened = 0
+
+    def acquire(self, timeout: float | None) -> tuple[Stream, bool]:
+        """A stream for one exchange, and whether it is a reused (kept-alive) one."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise DockerConnectionError("the client has been closed")
+                stream = self._idle.pop() if self._idle else None
+            if stream is None:
+                break
+            if stream.idle_ok():
+                return stream, True
+            stream.close()
+        stream = self.transport.connect(timeout)
+        with self._lock:
+            self.opened += 1
+        return stream, False
+
+    def release(self, stream: Stream) -> None:
+        """Give back a stream whose exchange completed and may carry another."""
+        with self._lock:
+            if not self._closed and not stream.closed and len(self._idle) < self.max_idle:
+                self._idle.append(stream)
+                return
+        stream.close()
+
+    @property
+    def idle_count(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = list(self._idle), deque()
+        for stream in idle:
+            stream.close()
+        self.transport.close()

@@ -1,0 +1,230 @@
+"""Response body framing: Content-Length, chunked and close-delimited.
+
+h11 parses the status line and headers; the body is framed here instead, because the log and
+attach streams this client exists for are long runs of tiny chunks (one per write in the
+container), and a framing loop that hands out payload slices without re-buffering everything is
+where a log pipeline's CPU goes.  Each decoder takes bytes as they arrive and returns the payload
+pieces found, plus - once the body is complete - whatever bytes followed it.
+"""
+
+from __future__ import annotations
+
+from typing import List, Tuple, Union
+
+from ..errors import IncompleteResponse, ProtocolError
+
+Buffer = Union[bytes, bytearray, memoryview]
+#: Payload pieces and, when the body ended inside this input, the bytes that followed it.
+Decoded = Tuple[List[bytes], bytes | None]
+
+MAX_CHUNK_LINE = 4096
+
+
+class BodyDecoder:
+    """Base of the three framings; ``done`` turns true when the body is complete."""
+
+    done: bool = False
+    #: Whether the connection may carry another request after this body.
+    reusable: bool = True
+
+    def feed(self, data: Buffer) -> Decoded:
+        raise NotImplementedError
+
+    def eof(self) -> None:
+        """The peer closed the connection; raises if the body was not complete."""
+        if not self.done:
+            raise IncompleteResponse("connection closed before the response body was complete")
+
+    @property
+    def received(self) -> int:
+        return 0
+
+
+class EmptyBody(BodyDecoder):
+    """HEAD responses, 204 and 304 carry no body whatever their headers say."""
+
+    done = True
+
+    def feed(self, data: Buffer) -> Decoded:
+        return [], bytes(data)
+
+
+class LengthBody(BodyDecoder):
+    def __init__(self, length: int) -> None:
+        if length < 0:
+            raise ProtocolError(f"negative Content-Length {length}")
+        self.length = length
+        self.remaining = length
+        self.done = length == 0
+
+    @property
+    def received(self) -> int:
+        return self.length - self.remaining
+
+    def feed(self, data: Buffer) -> Decoded:
+        if self.done:
+            return [], bytes(data)
+        n = len(data)
+        if n <= self.remaining:
+            self.remaining -= n
+            self.done = self.remaining == 0
+            return ([bytes(data)] if n else []), (b"" if self.done else None)
+        view = memoryview(data)
+        piece = bytes(view[: self.remaining])
+        rest = bytes(view[self.remaining :])
+        self.remaining = 0
+        self.done = True
+        return [piece], rest
+
+    def eof(self) -> None:
+        if not self.done:
+            raise IncompleteResponse(
+                f"connection closed after {self.received} of {self.length} body bytes"
+            )
+
+
+class CloseDelimitedBody(BodyDecoder):
+    """No length and not chunked: the body runs until the peer closes (HTTP/1.0 style)."""
+
+    reusable = False
+
+    def __init__(self) -> None:
+        self._received = 0
+
+    @property
+    def received(self) -> int:
+        return self._received
+
+    def feed(self, data: Buffer) -> Decoded:
+        self._received += len(data)
+        return ([bytes(data)] if len(data) else []), None
+
+    def eof(self) -> None:
+        self.done = True
+
+
+_SIZE, _DATA, _DATA_END, _TRAILER = range(4)
+
+
+class ChunkedBody(BodyDecoder):
+    """``Transfer-Encoding: chunked`` as a small explicit state machine.
+
+    Only the chunk-size lines and the CRLFs after each chunk are buffered; payload bytes go straight
+    from the input to the output pieces.
+    """
+
+    def __init__(self) -> None:
+        self._state = _SIZE
+        self._line = bytearray()
+        self._chunk_left = 0
+        self._received = 0
+        self._chunks = 0
+
+    @property
+    def received(self) -> int:
+        return self._received
+
+    def _take_line(self, buf: bytes, pos: int) -> tuple[bytes | None, int]:
+        """Collect one LF-terminated line across feeds; ``None`` while it is incomplete."""
+        limit = MAX_CHUNK_LINE + 2 - len(self._line)
+        end = buf.find(b"\n", pos, pos + limit)
+        if end < 0:
+            self._line += buf[pos : pos + limit]
+            if len(self._line) > MAX_CHUNK_LINE:
+                raise ProtocolError(
+                    f"chunk-size line longer than {MAX_CHUNK_LINE} bytes "
+                    f"(starts {bytes(self._line[:32])!r})"
+                )
+            return None, len(buf)
+        if self._line:
+            self._line += buf[pos : end + 1]
+            line = bytes(self._line)
+            self._line.clear()
+        else:
+            line = buf[pos : end + 1]
+        return line, end + 1
+
+    def feed(self, data: Buffer) -> Decoded:
+        if self.done:
+            return [], bytes(data)
+        view = data if isinstance(data, bytes) else bytes(data)
+        n = len(view)
+        pos = 0
+        out: List[bytes] = []
+        while pos < n:
+            state = self._state
+            if state == _DATA:
+                take = min(self._chunk_left, n - pos)
+                out.append(view[pos : pos + take])
+                pos += take
+                self._chunk_left -= take
+                self._received += take
+                if self._chunk_left == 0:
+                    self._state = _DATA_END
+            elif state == _SIZE:
+                line, pos = self._take_line(view, pos)
+                if line is None:
+                    break
+                self._chunk_left = self._parse_size(line)
+                self._chunks += 1
+                self._state = _DATA if self._chunk_left else _TRAILER
+            elif state == _DATA_END:
+                line, pos = self._take_line(view, pos)
+                if line is None:
+                    break
+                if line.strip(b"\r\n"):
+                    raise ProtocolError(
+                        f"chunk {self._chunks} is followed by {line[:32]!r} instead of CRLF"
+                    )
+                self._state = _SIZE
+            else:  # trailer section: header lines until an empty line
+                line, pos = self._take_line(view, pos)
+                if line is None:
+                    break
+                if not line.strip(b"\r\n"):
+                    self.done = True
+                    return out, view[pos:]
+        return out, None
+
+    def _parse_size(self, line: bytes) -> int:
+        text = line.split(b";", 1)[0].strip()
+        if not text or len(text) > 16 or text.strip(b"0123456789abcdefABCDEF"):
+            raise ProtocolError(f"invalid chunk size line {line[:40]!r} (chunk {self._chunks + 1})")
+        return int(text, 16)
+
+    def eof(self) -> None:
+        if not self.done:
+            where = {
+                _SIZE: "before a chunk-size line",
+                _DATA: f"inside chunk {self._chunks} with {self._chunk_left} bytes missing",
+                _DATA_END: f"after chunk {self._chunks}, before its CRLF",
+                _TRAILER: "inside the trailer",
+            }[self._state]
+            raise IncompleteResponse(
+                f"chunked body cut off {where} ({self._received} payload bytes received)"
+            )
+
+
+def body_decoder(
+    method: str, status_code: int, headers: dict[str, str], http_version: str
+) -> BodyDecoder:
+    """Choose the framing RFC 9112 section 6.3 prescribes for this response."""
+    if method == "HEAD" or status_code in (204, 304) or 100 <= status_code < 200:
+        return EmptyBody()
+    encoding = headers.get("transfer-encoding")
+    if encoding is not None:
+        codings = [c.strip().lower() for c in encoding.split(",")]
+        if codings[-1] == "chunked":
+            decoder: BodyDecoder = ChunkedBody()
+        else:
+            decoder = CloseDelimitedBody()
+    elif "content-length" in headers:
+        raw = headers["content-length"].split(",")[0].strip()
+        if not raw.isdigit() or len(raw) > 19:
+            raise ProtocolError(f"invalid Content-Length {headers['content-length']!r}")
+        decoder = LengthBody(int(raw))
+    else:
+        decoder = CloseDelimitedBody()
+    if "close" in headers.get("connection", "").lower() or http_version == "1.0":
+        decoder.reusable = False
+    return decoder

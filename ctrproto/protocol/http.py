@@ -1,0 +1,273 @@
+"""One HTTP/1.1 request/response exchange as a sans-IO state machine.
+
+A :class:`ClientCycle` turns a :class:`~ctrproto.protocol.request.Request` into bytes to send, and
+bytes received into events.  It never touches a socket, a thread or a clock: the sync driver, the
+asyncio driver and the unit tests all feed it the same way.
+
+h11 writes the request and parses the response head (status line and headers are where HTTP's
+corner cases live); the body is framed by :mod:`ctrproto.protocol.body`.  A connection carries one
+cycle at a time; keep-alive reuse means starting a new cycle on the same connection once the
+previous one reports :class:`ResponseComplete` with ``reusable=True``.
+
+Hijacking (attach, exec start): the request carries ``Connection: Upgrade`` / ``Upgrade: tcp``;
+the daemon answers ``101`` and from then on the connection is a raw byte stream.  Older daemons
+answer ``200`` with ``Content-Type: application/vnd.docker.raw-stream`` and hijack all the same.
+Either way the cycle emits :class:`Upgraded` with every byte already received after the head, so
+the stream reader loses nothing h11 had buffered.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import List, Union
+
+import h11
+
+from ..errors import IncompleteResponse, ProtocolError
+from .body import BodyDecoder, Buffer, body_decoder
+from .request import Request, iter_header_bytes
+
+RAW_STREAM_TYPES = (
+    "application/vnd.docker.raw-stream",
+    "application/vnd.docker.multiplexed-stream",
+)
+MAX_HEAD_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ResponseHead:
+    status_code: int
+    reason: str
+    #: Lower-cased names; repeated headers are joined with ", ".
+    headers: dict[str, str]
+    http_version: str
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class ResponseStarted:
+    head: ResponseHead
+
+
+@dataclass(frozen=True)
+class BodyData:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ResponseComplete:
+    """The body ended.  ``reusable`` says whether the connection may carry another cycle."""
+
+    reusable: bool
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    """The daemon hijacked the connection; ``trailing`` are the raw bytes read past the head."""
+
+    head: ResponseHead
+    trailing: bytes
+
+
+Event = Union[ResponseStarted, BodyData, ResponseComplete, Upgraded]
+
+
+class CycleState(enum.Enum):
+    SENDING_BODY = "sending body"
+    AWAITING_HEAD = "awaiting head"
+    RECEIVING_BODY = "receiving body"
+    COMPLETE = "complete"
+    UPGRADED = "upgraded"
+    FAILED = "failed"
+
+
+def _head_from_h11(event: Union[h11.Response, h11.InformationalResponse]) -> ResponseHead:
+    headers: dict[str, str] = {}
+    for name, value in event.headers:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return ResponseHead(
+        status_code=event.status_code,
+        reason=event.reason.decode("latin-1"),
+        headers=headers,
+        http_version=event.http_version.decode("ascii"),
+    )
+
+
+class ClientCycle:
+    """Drive one request/response; see the module docstring."""
+
+    def __init__(self, request: Request, max_head_size: int = MAX_HEAD_SIZE) -> None:
+        self.request = request
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_head_size)
+        self._decoder: BodyDecoder | None = None
+        self.head: ResponseHead | None = None
+        self.state = CycleState.AWAITING_HEAD
+        self._request_done = not request.streamed_body
+        self._bytes_received = 0
+
+    # ------------------------------------------------------------------ sending
+
+    def start(self) -> bytes:
+        """The request head, plus the whole body when it was given up front."""
+        req = self.request
+        try:
+            out = self._h11.send(
+                h11.Request(
+                    method=req.method,
+                    target=req.target,
+                    headers=iter_header_bytes(req.headers),
+                )
+            )
+            assert out is not None
+            if req.body:
+                data = self._h11.send(h11.Data(data=req.body))
+                out += data or b""
+            if not req.streamed_body:
+                out += self._h11.send(h11.EndOfMessage()) or b""
+        except h11.LocalProtocolError as exc:
+            self.state = CycleState.FAILED
+            raise ProtocolError(f"cannot send {req.method} {req.target}: {exc}") from exc
+        if req.streamed_body:
+            self.state = CycleState.SENDING_BODY
+        return out
+
+    def send_body(self, data: Buffer) -> bytes:
+        """Frame one piece of a streamed (chunked) request body."""
+        if not data:
+            return b""
+        return self._h11.send(h11.Data(data=bytes(data))) or b""
+
+    def end_body(self) -> bytes:
+        out = self._h11.send(h11.EndOfMessage()) or b""
+        self._request_done = True
+        if self.state is CycleState.SENDING_BODY:
+            self.state = CycleState.AWAITING_HEAD
+        return out
+
+    # ------------------------------------------------------------------ receiving
+
+    @property
+    def bytes_received(self) -> int:
+        return self._bytes_received
+
+    def receive(self, data: Buffer) -> List[Event]:
+        """Feed bytes read from the connection; ``b""`` means the peer closed it."""
+        self._bytes_received += len(data)
+        if self.state is CycleState.RECEIVING_BODY:
+            return self._receive_body(data)
+        if self.state in (CycleState.AWAITING_HEAD, CycleState.SENDING_BODY):
+            return self._receive_head(data)
+        if self.state is CycleState.COMPLETE:
+            if data:
+                raise ProtocolError(
+                    f"{len(data)} unexpected bytes after the response to {self.request.target}: "
+                    f"{bytes(data[:32])!r}"
+                )
+            return []
+        raise ProtocolError(f"cycle is {self.state.value}; it cannot receive data")
+
+    def _receive_head(self, data: Buffer) -> List[Event]:
+        conn = self._h11
+        try:
+            conn.receive_data(bytes(data))
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    if not data:
+                        self.state = CycleState.FAILED
+                        raise IncompleteResponse(
+                            "connection closed before a complete response head to "
+                            f"{self.request.method} {self.request.target}"
+                        )
+                    return []
+                if isinstance(event, h11.InformationalResponse):
+                    if event.status_code == 101:
+                        return self._upgraded(_head_from_h11(event))
+                    continue  # 100 Continue and friends carry nothing for us
+                if isinstance(event, h11.Response):
+                    return self._started(_head_from_h11(event))
+                if isinstance(event, h11.ConnectionClosed):
+                    self.state = CycleState.FAILED
+                    raise IncompleteResponse(
+                        f"connection closed before the response to {self.request.target}"
+                    )
+                raise ProtocolError(f"unexpected HTTP event {type(event).__name__}")
+        except h11.RemoteProtocolError as exc:
+            self.state = CycleState.FAILED
+            if not data:
+                raise IncompleteResponse(
+                    "connection closed before a complete response head to "
+                    f"{self.request.method} {self.request.target}"
+                ) from exc
+            raise ProtocolError(
+                f"malformed response head from the daemon ({exc}); "
+                f"first bytes: {bytes(conn.trailing_data[0][:40])!r}"
+            ) from exc
+
+    def _upgraded(self, head: ResponseHead) -> List[Event]:
+        self.head = head
+        self.state = CycleState.UPGRADED
+        return [Upgraded(head, self._h11.trailing_data[0])]
+
+    def _started(self, head: ResponseHead) -> List[Event]:
+        self.head = head
+        trailing, closed = self._h11.trailing_data
+        if (
+            self.request.upgrade
+            and head.status_code == 200
+            and head.content_type in RAW_STREAM_TYPES
+            and "content-length" not in head.headers
+            and "transfer-encoding" not in head.headers
+        ):
+            return self._upgraded(head)
+        self._decoder = body_decoder(
+            self.request.method, head.status_code, head.headers, head.http_version
+        )
+        self.state = CycleState.RECEIVING_BODY
+        events: List[Event] = [ResponseStarted(head)]
+        if trailing or self._decoder.done:
+            events.extend(self._receive_body(trailing, eof=False))
+        if closed and self.state is CycleState.RECEIVING_BODY:
+            events.extend(self._receive_body(b""))
+        return events
+
+    def _receive_body(self, data: Buffer, eof: bool | None = None) -> List[Event]:
+        """Frame body bytes; empty ``data`` is end-of-file unless ``eof`` says otherwise."""
+        decoder = self._decoder
+        assert decoder is not None
+        if eof is None:
+            eof = not data
+        if eof:
+            if not decoder.done:
+                try:
+                    decoder.eof()
+                except IncompleteResponse:
+                    self.state = CycleState.FAILED
+                    raise
+            self.state = CycleState.COMPLETE
+            return [ResponseComplete(reusable=False)] if decoder.done else []
+        try:
+            pieces, rest = decoder.feed(data)
+        except ProtocolError:
+            self.state = CycleState.FAILED
+            raise
+        events: List[Event] = [BodyData(p) for p in pieces]
+        if rest is not None:
+            self.state = CycleState.COMPLETE
+            # Bytes after the body cannot belong to any request of ours: keep what was received,
+            # but never reuse a connection whose framing is in doubt.
+            reusable = decoder.reusable and self._request_done and not rest
+            events.append(ResponseComplete(reusable=reusable))
+        return events
+
+    def fail(self) -> None:
+        """Mark the cycle broken (the driver gave up on it); the connection must be closed."""
+        if self.state is not CycleState.COMPLETE:
+            self.state = CycleState.FAILED
+

@@ -1,0 +1,63 @@
+"""What the client needs from a transport: a way to open byte streams to one daemon.
+
+Every transport (Unix socket, TCP, TLS, SSH) reduces to the same two small interfaces, so the
+HTTP driver, the pool and the hijacked attach/exec sockets work over all of them unchanged.
+Transports raise ctrproto errors only (``DockerConnectionError``, ``Timeout`` ...): the layers
+above never see ``OSError``, ``ssl.SSLError`` or paramiko exceptions.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from ..protocol.body import Buffer
+
+
+@runtime_checkable
+class Stream(Protocol):
+    """A connected, bidirectional byte stream."""
+
+    def send_all(self, data: Buffer) -> None:
+        """Send every byte or raise."""
+
+    def recv_into(self, buffer: bytearray | memoryview) -> int:
+        """Read at most ``len(buffer)`` bytes into it; 0 means the peer closed its side."""
+
+    def recv(self, size: int) -> bytes:
+        """Read at most ``size`` bytes; ``b""`` means the peer closed its side."""
+
+    def shutdown_write(self) -> None:
+        """Half-close: the peer sees end-of-file, we can still read its answer."""
+
+    def settimeout(self, timeout: float | None) -> None:
+        """Bound each subsequent send/receive; ``None`` waits forever (long streams)."""
+
+    def idle_ok(self) -> bool:
+        """For an idle pooled stream: True when the peer has neither closed it nor sent bytes.
+
+        Must not block.  Keep-alive connections may be closed by the daemon at any time; this
+        check keeps the pool from handing out a stream that is already dead.
+        """
+
+    def close(self) -> None:
+        """Release the stream; idempotent."""
+
+    @property
+    def closed(self) -> bool: ...
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Opens streams to one daemon endpoint."""
+
+    #: Value for the HTTP Host header (what the daemon sees; it does not route on it).
+    host_header: str
+
+    def connect(self, timeout: float | None) -> Stream:
+        """Open a new stream, raising ``DockerConnectionError`` / ``ConnectTimeout``."""
+
+    def close(self) -> None:
+        """Release shared resources (an SSH session, for example)."""
+
+    def describe(self) -> str:
+        """The address in a form safe to put in error messages (no secrets)."""

@@ -1,0 +1,45 @@
+"""The local daemon's Unix socket: the default transport."""
+
+from __future__ import annotations
+
+import socket
+
+from ..errors import ConnectTimeout, InvalidAddress
+from .socket_stream import SocketStream, connect_error
+
+DEFAULT_UNIX_SOCKET = "/var/run/docker.sock"
+
+
+class UnixTransport:
+    host_header = "localhost"
+
+    def __init__(self, path: str) -> None:
+        if not path:
+            raise InvalidAddress("unix:// address without a socket path")
+        if "\x00" in path:
+            raise InvalidAddress(f"unix socket path {path!r} contains a NUL byte")
+        self.path = path
+
+    def describe(self) -> str:
+        return f"unix://{self.path}"
+
+    def connect(self, timeout: float | None) -> SocketStream:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(self.path)
+        except TimeoutError as exc:
+            sock.close()
+            raise ConnectTimeout(
+                f"timed out connecting to the Docker daemon at {self.describe()}"
+            ) from exc
+        except OSError as exc:
+            sock.close()
+            raise connect_error(self.describe(), exc) from exc
+        return SocketStream(sock, self.describe())
+
+    def close(self) -> None:
+        """Nothing shared to release: each stream is its own socket."""
+
+    def __repr__(self) -> str:
+        return f"UnixTransport({self.path!r})"

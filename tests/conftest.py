@@ -1,0 +1,133 @@
+"""Shared fixtures: the real daemon the integration tests talk to, and leftover checks.
+
+The daemon is the project's testbed (``scripts/testbed``), started once per session the first
+time a test asks for it, and stopped at the end.  ``--docker-host`` (or
+``CTRPROTO_TEST_DOCKER_HOST``) points the suite at an already running daemon instead, which must
+have a ``busybox:latest`` image.  Plain ``DOCKER_HOST`` is deliberately not used: the suite
+creates and removes containers, and should never do so on a user's daemon by accident.
+
+Every container a test creates carries the session's label; any such container still present
+when the session ends is removed and reported as a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from testbed import Testbed
+
+from ctrproto import APIClient
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_LABEL = "ctrproto.test"
+SESSION = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+IMAGE = "busybox:latest"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--docker-host",
+        default=os.environ.get("CTRPROTO_TEST_DOCKER_HOST"),
+        help="run the daemon tests against this running daemon instead of the testbed",
+    )
+
+
+@pytest.fixture(scope="session")
+def testbed(request: pytest.FixtureRequest) -> Iterator[Testbed | None]:
+    if request.config.getoption("--docker-host"):
+        yield None
+        return
+    bed = Testbed.up(os.environ.get("CTRPROTO_TESTBED_DIR", str(REPO / ".testbed")))
+    try:
+        yield bed
+    finally:
+        if not os.environ.get("CTRPROTO_TESTBED_KEEP"):
+            bed.down()
+
+
+@pytest.fixture(scope="session")
+def docker_host(request: pytest.FixtureRequest, testbed: Testbed | None) -> Iterator[str]:
+    host: str = request.config.getoption("--docker-host") or (testbed and testbed.docker_host)
+    yield host
+    leftovers = _session_containers(host)
+    if leftovers:
+        with APIClient(base_url=host) as client:
+            for cid in leftovers:
+                client.remove_container(cid, force=True, v=True)
+        pytest.fail(f"tests left {len(leftovers)} container(s) behind: {leftovers}")
+
+
+def _session_containers(host: str) -> list[str]:
+    with APIClient(base_url=host) as client:
+        found = client.containers(all=True, filters={"label": f"{TEST_LABEL}={SESSION}"})
+    return [c["Id"][:12] for c in found]
+
+
+@pytest.fixture
+def api(docker_host: str) -> Iterator[APIClient]:
+    client = APIClient(base_url=docker_host, timeout=60)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def test_labels() -> dict[str, str]:
+    """Labels every test container must carry (the leftover check looks for them)."""
+    return {TEST_LABEL: SESSION}
+
+
+@pytest.fixture
+def make_container(
+    api: APIClient, test_labels: dict[str, str]
+) -> Iterator[Callable[..., str]]:
+    """Create a labelled busybox container; it is force-removed when the test ends."""
+    created: list[str] = []
+
+    def make(command: Any = None, image: str = IMAGE, **kwargs: Any) -> str:
+        labels = {**test_labels, **kwargs.pop("labels", {})}
+        cid: str = api.create_container(image, command, labels=labels, **kwargs)["Id"]
+        created.append(cid)
+        return cid
+
+    yield make
+    for cid in created:
+        try:
+            api.remove_container(cid, force=True, v=True)
+        except Exception:  # noqa: BLE001 - already removed by the test is fine
+            pass
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, step: float = 0.05) -> bool:
+    """Poll ``predicate`` until it holds (for daemon state that settles asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+
+@pytest.fixture(params=["cython", "python"])
+def demux_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a stream test once per demuxer implementation (the compiled one must be built)."""
+    from ctrproto.protocol import demux
+
+    impls = demux.implementations()
+    name: str = request.param
+    if name not in impls:
+        if os.environ.get("CTRPROTO_ALLOW_PURE_ONLY"):
+            pytest.skip("compiled demuxer not built (CTRPROTO_ALLOW_PURE_ONLY set)")
+        pytest.fail("the compiled demuxer is not built: install with `scripts/setup`")
+    module = impls[name]
+    monkeypatch.setattr(demux, "Demuxer", module.Demuxer)
+    monkeypatch.setattr(demux, "demux_buffer", module.demux_buffer)
+    return name

@@ -250,7 +250,7 @@ class BaseClient:
             decoder = JSONStreamDecoder(raise_on_error=raise_on_error)
             for piece in response.iter_raw():
                 yield from decoder.feed(piece)
-            decoder.close()
+            yield from decoder.close()
 
     def _hijack(
         self,

@@ -181,8 +181,11 @@ class StreamError(DockerException):
     """The daemon reported an error in-band, inside a stream it had already started sending.
 
     Raised for an ``error``/``errorDetail`` object in a JSON progress stream and for a stream-3
-    frame of the multiplexed log/attach format.
+    frame of the multiplexed log/attach format.  ``frames`` holds what the demuxer had decoded
+    from the same input before the error, so output that arrived first is not lost.
     """
+
+    frames: list[tuple[int, bytes]] = []
 
 
 # --------------------------------------------------------------------------- protocol (sans-IO)
@@ -193,7 +196,14 @@ class ProtocolError(DockerException):
 
 
 class FrameError(ProtocolError):
-    """A multiplexed-stream frame is malformed."""
+    """A multiplexed-stream frame is malformed.
+
+    ``frames``: the output decoded from the same input before the bad frame.
+    ``partial``: for a truncated stream, ``(stream, bytes received)`` of the cut frame.
+    """
+
+    frames: list[tuple[int, bytes]] = []
+    partial: tuple[int, bytes] | None = None
 
 
 class MalformedFrameError(FrameError):

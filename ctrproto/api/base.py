@@ -10,9 +10,9 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ..errors import DockerConnectionError, InvalidVersion, NullResource
 from ..engine.responses import api_error
 from ..engine.versions import negotiate, normalize_version, version_lt
+from ..errors import DockerConnectionError, InvalidVersion, NullResource
 from ..protocol import demux
 from ..protocol.jsonstream import JSONStreamDecoder
 from ..protocol.request import DEFAULT_USER_AGENT, QueryValue, Request, build_request, path
@@ -123,7 +123,9 @@ class BaseClient:
         )
 
     def _timeout(self, timeout: Any) -> float | None:
-        return self.timeout if timeout is DEFAULT else timeout  # type: ignore[no-any-return]
+        if timeout is DEFAULT:
+            return self.timeout
+        return None if timeout is None else float(timeout)
 
     def _request(
         self,

@@ -1,0 +1,459 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, auto_pickle=False
+"""Compiled demuxer for Docker's multiplexed stdout/stderr stream (``ctrproto.protocol._demux``).
+
+Same API, output and exceptions as the pure-Python twin ``ctrproto.protocol.demux_py``, which
+documents the contract; the tests run every case against both.  The error *messages* are built
+by the twin's helpers on purpose: errors are the cold path, and one source of wording is what
+keeps the two implementations from drifting apart.
+
+Why this module exists at all: a log pipeline pushes hundreds of MB through here, in frames that
+are often a single line.  The hot loops below therefore parse headers with pointer arithmetic
+over the caller's buffer, create no Python object per frame when frames are joined, and copy
+each payload byte once (twice only for the one frame that straddles two ``feed()`` calls, and
+only when it must be joined with what follows it).
+"""
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.stdint cimport uint32_t, uint64_t
+from libc.string cimport memcpy
+
+
+from ctrproto.errors import TruncatedFrameError
+from ctrproto.protocol.demux_py import (
+    _check_max,
+    _header_error,
+    _stream_error,
+    _truncated_header,
+    _truncated_payload,
+)
+
+__all__ = ["DEFAULT_MAX_FRAME_SIZE", "STDERR", "STDOUT", "Demuxer", "demux_buffer"]
+
+STDOUT = 1
+STDERR = 2
+STREAM_ERROR = 3
+DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
+HEADER_SIZE = 8
+
+cdef enum:
+    HDR = 8
+    OUT_STREAM = 1
+    ERR_STREAM = 3
+
+# Below this size the GIL is kept by demux_buffer: releasing it costs more than it saves.
+cdef Py_ssize_t NOGIL_THRESHOLD = 1 << 16
+
+cdef object _EMPTY = b""
+
+
+cdef inline uint32_t _be32(const unsigned char* p) noexcept nogil:
+    return ((<uint32_t>p[0]) << 24) | ((<uint32_t>p[1]) << 16) | ((<uint32_t>p[2]) << 8) | p[3]
+
+
+cdef inline bint _bad_header(const unsigned char* h, uint64_t max_size) noexcept nogil:
+    return h[0] > ERR_STREAM or (h[1] | h[2] | h[3]) != 0 or _be32(h + 4) > max_size
+
+
+cdef inline uint64_t _clamp_max(object max_size):
+    # A frame length is a uint32, so any larger maximum means "no limit".
+    return <uint64_t>min(max_size, 0xFFFFFFFF)
+
+
+cdef object _error_for_header(Py_ssize_t offset, const unsigned char* h, object max_size):
+    return _header_error(
+        offset,
+        (<uint32_t>h[0] << 24) | (<uint32_t>h[1] << 16) | (<uint32_t>h[2] << 8) | h[3],
+        _be32(h + 4),
+        max_size,
+        PyBytes_FromStringAndSize(<const char*>h, HDR),
+    )
+
+
+cdef class _Input:
+    """The caller's bytes as a raw pointer, held (and so pinned against resizing) while in use."""
+
+    cdef Py_buffer view
+    cdef bint held
+    cdef object obj
+    cdef const unsigned char* ptr
+    cdef Py_ssize_t size
+
+    def __cinit__(self, object data):
+        self.held = False
+        if type(data) is bytes:
+            # Immutable: no buffer export needed, the reference keeps it alive.
+            self.obj = data
+            self.ptr = <const unsigned char*>PyBytes_AS_STRING(data)
+            self.size = PyBytes_GET_SIZE(data)
+            return
+        if type(data) is not bytearray:
+            data = memoryview(data)
+            if not data.c_contiguous:
+                raise TypeError("data must be a C-contiguous buffer")
+        PyObject_GetBuffer(data, &self.view, PyBUF_SIMPLE)
+        self.held = True
+        self.obj = data
+        self.ptr = <const unsigned char*>self.view.buf
+        self.size = self.view.len
+
+    cdef void release(self) noexcept:
+        if self.held:
+            self.held = False
+            PyBuffer_Release(&self.view)
+
+    def __dealloc__(self):
+        self.release()
+
+
+cdef object _join_run(
+    const unsigned char* p, object head, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t total
+):
+    """One bytes object for a run: ``head`` (a finished straddling frame) + the frames in
+    ``p[start:stop]``.  Frames of other streams inside the range are empty, so every payload
+    in it is copied.  The size is known in advance: one allocation, one memcpy per frame."""
+    cdef Py_ssize_t head_len = 0
+    cdef Py_ssize_t q = start
+    cdef uint32_t length
+    cdef char* dst
+    if head is not None:
+        if start == stop:
+            return head
+        head_len = PyBytes_GET_SIZE(head)
+    result = PyBytes_FromStringAndSize(NULL, head_len + total)
+    dst = PyBytes_AS_STRING(result)
+    if head_len:
+        memcpy(dst, PyBytes_AS_STRING(head), head_len)
+        dst += head_len
+    while q < stop:
+        length = _be32(p + q + 4)
+        memcpy(dst, p + q + HDR, length)
+        dst += length
+        q += HDR + length
+    return result
+
+
+cdef class Demuxer:
+    """Incremental demuxer: bytes in as they arrive, complete frames out.
+
+    ``offset`` is the stream position just past the last complete frame (after an error: the
+    position of the offending frame); ``buffered`` counts the bytes received after it and held
+    until their frame is complete.  Only the one frame that straddles two ``feed()`` calls is
+    ever copied into the internal buffer: a bytes object of the announced size, filled in place
+    and handed out as is when the frame completes on its own.
+    """
+
+    cdef object _max
+    cdef uint64_t _max_c
+    cdef bint _join
+    cdef long long _offset
+    cdef unsigned char _hdr[8]
+    cdef Py_ssize_t _hdr_len
+    cdef bint _in_payload
+    cdef int _stream
+    cdef Py_ssize_t _length
+    cdef object _pending
+    cdef Py_ssize_t _fill
+    cdef object _error
+
+    def __init__(self, max_frame_size=DEFAULT_MAX_FRAME_SIZE, join=True):
+        self._max = _check_max(max_frame_size)
+        self._max_c = _clamp_max(self._max)
+        self._join = bool(join)
+        self._offset = 0
+        self._hdr_len = 0
+        self._in_payload = False
+        self._stream = 0
+        self._length = 0
+        self._pending = None
+        self._fill = 0
+        self._error = None
+
+    @property
+    def offset(self):
+        return self._offset
+
+    @property
+    def buffered(self):
+        return self._hdr_len + self._fill
+
+    cdef object _poisoned(self):
+        err = type(self._error)(*self._error.args)
+        if isinstance(err, TruncatedFrameError):
+            err.partial = getattr(self._error, "partial", None)
+        err.frames = []
+        return err
+
+    cdef object _fail(self, object err, list frames, long long offset):
+        err.frames = frames
+        self._error = err
+        self._offset = offset
+        self._hdr_len = 0
+        self._in_payload = False
+        self._pending = None
+        self._fill = 0
+        return err
+
+    def feed(self, data):
+        """Consume ``data``; return the frames it completed as ``(stream, payload)``.
+
+        With ``join`` (the default), consecutive payloads of one stream within this call come
+        out as one item and empty frames are dropped; without it, one item per frame.
+        """
+        if self._error is not None:
+            raise self._poisoned()
+        cdef _Input inp = _Input(data)
+        try:
+            return self._feed(inp.ptr, inp.size)
+        finally:
+            inp.release()
+
+    cdef list _feed(self, const unsigned char* p, Py_ssize_t n):
+        cdef list out = []
+        cdef Py_ssize_t pos = 0
+        cdef Py_ssize_t take, end, rest
+        cdef Py_ssize_t run_start = 0, run_end = 0, run_total = 0
+        cdef int run_stream = 0
+        cdef int stream
+        cdef uint32_t length
+        cdef const unsigned char* h
+        cdef object head = None
+        cdef object payload
+        cdef object failure = None
+        cdef bint join = self._join
+        cdef uint64_t max_c = self._max_c
+        cdef long long base
+
+        if n == 0:
+            return out
+        base = self._offset + self._hdr_len + self._fill
+
+        if self._hdr_len:
+            # Finish the frame that straddles the previous call.
+            if not self._in_payload:
+                take = min(HDR - self._hdr_len, n)
+                memcpy(self._hdr + self._hdr_len, p, take)
+                self._hdr_len += take
+                pos = take
+                if self._hdr_len < HDR:
+                    return out
+                if _bad_header(self._hdr, max_c):
+                    raise self._fail(
+                        _error_for_header(self._offset, self._hdr, self._max), out, self._offset
+                    )
+                length = _be32(self._hdr + 4)
+                # Allocated before any state changes, so a MemoryError leaves a state that a
+                # later call can resume from.
+                self._pending = PyBytes_FromStringAndSize(NULL, length) if length else _EMPTY
+                self._fill = 0
+                self._length = length
+                self._stream = self._hdr[0] if self._hdr[0] else OUT_STREAM
+                self._in_payload = True
+            take = min(self._length - self._fill, n - pos)
+            if take:
+                memcpy(PyBytes_AS_STRING(self._pending) + self._fill, p + pos, take)
+                self._fill += take
+                pos += take
+            if self._fill < self._length:
+                return out
+            payload = self._pending
+            stream = self._stream
+            if stream == ERR_STREAM:
+                raise self._fail(_stream_error(payload), out, self._offset)
+            self._hdr_len = 0
+            self._in_payload = False
+            self._pending = None
+            self._fill = 0
+            self._offset = base + pos
+            if not join:
+                out.append((stream, payload))
+            elif self._length:
+                head = payload
+                run_stream = stream
+                run_start = pos
+                run_end = pos
+
+        while n - pos >= HDR:
+            h = p + pos
+            if _bad_header(h, max_c):
+                failure = _error_for_header(base + pos, h, self._max)
+                break
+            length = _be32(h + 4)
+            end = pos + HDR + length
+            if end > n:
+                break
+            stream = h[0] if h[0] else OUT_STREAM
+            if stream == ERR_STREAM:
+                failure = _stream_error(PyBytes_FromStringAndSize(<const char*>h + HDR, length))
+                break
+            if not join:
+                out.append((stream, PyBytes_FromStringAndSize(<const char*>h + HDR, length)))
+            elif length:
+                if stream != run_stream:
+                    if run_stream:
+                        out.append(
+                            (run_stream, _join_run(p, head, run_start, run_end, run_total))
+                        )
+                        head = None
+                    run_stream = stream
+                    run_start = pos
+                    run_total = 0
+                run_total += length
+                run_end = end
+            pos = end
+
+        if run_stream:
+            out.append((run_stream, _join_run(p, head, run_start, run_end, run_total)))
+        if failure is not None:
+            raise self._fail(failure, out, base + pos)
+        self._offset = base + pos
+
+        rest = n - pos
+        if rest >= HDR:
+            # A valid header (checked in the loop) whose payload has not fully arrived.  Its
+            # full size is allocated now (bounded by max_frame_size) and filled in place.
+            length = _be32(p + pos + 4)
+            self._pending = PyBytes_FromStringAndSize(NULL, length)
+            memcpy(PyBytes_AS_STRING(self._pending), p + pos + HDR, rest - HDR)
+            self._fill = rest - HDR
+            self._length = length
+            memcpy(self._hdr, p + pos, HDR)
+            self._hdr_len = HDR
+            self._stream = self._hdr[0] if self._hdr[0] else OUT_STREAM
+            self._in_payload = True
+        elif rest:
+            memcpy(self._hdr, p + pos, rest)
+            self._hdr_len = rest
+        return out
+
+    def close(self):
+        """Declare the end of the stream: a frame still incomplete is an error, not dropped
+        data.  Closing on a frame boundary changes nothing, so it may be called more than once."""
+        if self._error is not None:
+            raise self._poisoned()
+        if not self._hdr_len:
+            return
+        if self._in_payload:
+            err = _truncated_payload(
+                self._offset,
+                self._stream,
+                self._length,
+                PyBytes_FromStringAndSize(PyBytes_AS_STRING(self._pending), self._fill),
+            )
+        else:
+            err = _truncated_header(self._offset, self._hdr_len)
+        raise self._fail(err, [], self._offset)
+
+
+cdef enum ScanResult:
+    SCAN_OK
+    SCAN_BAD_HEADER
+    SCAN_TRUNCATED_PAYLOAD
+    SCAN_TRUNCATED_HEADER
+    SCAN_STREAM_ERROR
+
+
+cdef ScanResult _scan(
+    const unsigned char* p, Py_ssize_t n, uint64_t max_size, Py_ssize_t* sizes, Py_ssize_t* at
+) noexcept nogil:
+    """Validate every frame and total the payload per stream; ``at`` gets the failing frame."""
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t end
+    cdef uint32_t length
+    cdef const unsigned char* h
+    while n - pos >= HDR:
+        h = p + pos
+        at[0] = pos
+        if _bad_header(h, max_size):
+            return SCAN_BAD_HEADER
+        length = _be32(h + 4)
+        end = pos + HDR + length
+        if end > n:
+            return SCAN_TRUNCATED_PAYLOAD
+        if h[0] == ERR_STREAM:
+            return SCAN_STREAM_ERROR
+        sizes[1 if h[0] == 2 else 0] += length
+        pos = end
+    at[0] = pos
+    return SCAN_TRUNCATED_HEADER if pos < n else SCAN_OK
+
+
+cdef bint _copy(
+    const unsigned char* p, Py_ssize_t n, char** dst, const Py_ssize_t* room
+) noexcept nogil:
+    """Second pass of demux_buffer.  Re-checks every bound: with the GIL released, another
+    thread may have rewritten a bytearray between the passes (it cannot resize it)."""
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t used[2]
+    cdef uint32_t length
+    cdef int index
+    cdef const unsigned char* h
+    used[0] = 0
+    used[1] = 0
+    while n - pos >= HDR:
+        h = p + pos
+        if h[0] > 2:
+            return False
+        length = _be32(h + 4)
+        index = 1 if h[0] == 2 else 0
+        if <Py_ssize_t>length > n - pos - HDR or <Py_ssize_t>length > room[index] - used[index]:
+            return False
+        memcpy(dst[index] + used[index], h + HDR, length)
+        used[index] += length
+        pos += HDR + length
+    return used[0] == room[0] and used[1] == room[1]
+
+
+def demux_buffer(data, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
+    """Split a complete stream into ``(stdout, stderr)`` in one call: a validating pass that
+    sizes the outputs, then one allocation per output and one memcpy per frame, without the
+    GIL for large inputs.  Errors are those ``Demuxer.feed(data)`` + ``close()`` would raise."""
+    cdef object max_py = _check_max(max_frame_size)
+    cdef uint64_t max_c = _clamp_max(max_py)
+    cdef _Input inp = _Input(data)
+    cdef const unsigned char* p = inp.ptr
+    cdef Py_ssize_t n = inp.size
+    cdef Py_ssize_t sizes[2]
+    cdef Py_ssize_t at = 0
+    cdef ScanResult result
+    cdef char* dst[2]
+    cdef bint ok
+    cdef uint32_t length
+    sizes[0] = 0
+    sizes[1] = 0
+    try:
+        if n >= NOGIL_THRESHOLD:
+            with nogil:
+                result = _scan(p, n, max_c, sizes, &at)
+        else:
+            result = _scan(p, n, max_c, sizes, &at)
+        if result == SCAN_BAD_HEADER:
+            raise _error_for_header(at, p + at, max_py)
+        if result == SCAN_TRUNCATED_PAYLOAD:
+            length = _be32(p + at + 4)
+            raise _truncated_payload(
+                at,
+                p[at] if p[at] else OUT_STREAM,
+                length,
+                PyBytes_FromStringAndSize(<const char*>p + at + HDR, n - at - HDR),
+            )
+        if result == SCAN_STREAM_ERROR:
+            length = _be32(p + at + 4)
+            raise _stream_error(PyBytes_FromStringAndSize(<const char*>p + at + HDR, length))
+        if result == SCAN_TRUNCATED_HEADER:
+            raise _truncated_header(at, n - at)
+        out = PyBytes_FromStringAndSize(NULL, sizes[0])
+        err = PyBytes_FromStringAndSize(NULL, sizes[1])
+        dst[0] = PyBytes_AS_STRING(out)
+        dst[1] = PyBytes_AS_STRING(err)
+        if n >= NOGIL_THRESHOLD:
+            with nogil:
+                ok = _copy(p, n, dst, sizes)
+        else:
+            ok = _copy(p, n, dst, sizes)
+        if not ok:
+            raise RuntimeError("the buffer was modified while demux_buffer was reading it")
+        return out, err
+    finally:
+        inp.release()

@@ -12,6 +12,7 @@ when the session ends is removed and reported as a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -22,7 +23,8 @@ from typing import Any
 import pytest
 from testbed import Testbed
 
-from ctrproto import APIClient
+from ctrproto import APIClient, DockerClient
+from ctrproto.models import Container
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_LABEL = "ctrproto.test"
@@ -99,10 +101,8 @@ def make_container(
 
     yield make
     for cid in created:
-        try:
+        with contextlib.suppress(Exception):  # the test may have removed it already
             api.remove_container(cid, force=True, v=True)
-        except Exception:  # noqa: BLE001 - already removed by the test is fine
-            pass
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, step: float = 0.05) -> bool:
@@ -131,3 +131,46 @@ def demux_impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(demux, "Demuxer", module.Demuxer)
     monkeypatch.setattr(demux, "demux_buffer", module.demux_buffer)
     return name
+
+
+# ---------------------------------------------------------------- facade fixtures
+
+
+@pytest.fixture
+def client(docker_host: str) -> Iterator[DockerClient]:
+    with DockerClient(base_url=docker_host, timeout=60) as docker:
+        yield docker
+
+
+@pytest.fixture
+def cleanup(client: DockerClient) -> Iterator[Callable[[Any], Any]]:
+    """Register a container (object, id or name) to force-remove at the end of the test."""
+    registered: list[str] = []
+
+    def register(container: Any) -> Any:
+        registered.append(container.id if isinstance(container, Container) else str(container))
+        return container
+
+    yield register
+    for cid in registered:
+        with contextlib.suppress(Exception):  # the test may have removed it already
+            client.api.remove_container(cid, force=True, v=True)
+
+
+@pytest.fixture
+def background(
+    client: DockerClient, test_labels: dict[str, str], cleanup: Callable[[Any], Any]
+) -> Callable[..., Container]:
+    """Start a labelled busybox that sleeps (or runs ``command``) in the background."""
+
+    def start(command: Any = "sleep 300", **kwargs: Any) -> Container:
+        labels = {**test_labels, **kwargs.pop("labels", {})}
+        kwargs.setdefault("network_mode", "none")
+        container = client.containers.run(
+            IMAGE, command, detach=True, labels=labels, **kwargs
+        )
+        assert isinstance(container, Container)
+        cleanup(container)
+        return container
+
+    return start

@@ -8,6 +8,7 @@ Layers, lowest first - each imports only those below it:
 from . import errors
 from ._version import __version__
 from .api import APIClient
+from .models.client import DockerClient, from_env
 from .protocol.demux import IMPLEMENTATION as DEMUX_IMPLEMENTATION
 
-__all__ = ["APIClient", "DEMUX_IMPLEMENTATION", "__version__", "errors"]
+__all__ = ["APIClient", "DEMUX_IMPLEMENTATION", "DockerClient", "__version__", "errors", "from_env"]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from ctrproto import APIClient
+from ctrproto.engine.versions import MAX_API_VERSION, version_lt
 from ctrproto.errors import (
     APIError,
     Conflict,
@@ -18,7 +19,6 @@ from ctrproto.errors import (
     NotFound,
     ReadTimeout,
 )
-from ctrproto.engine.versions import MAX_API_VERSION, version_lt
 
 pytestmark = pytest.mark.daemon
 

@@ -7,7 +7,7 @@ module, named like docker-py's ``APIClient`` methods so that code built on it po
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any
 
 from ..engine.responses import api_error
@@ -231,13 +231,15 @@ class BaseClient:
                 pass
 
     @staticmethod
-    def _stream_raw(response: Response) -> Iterator[bytes]:
+    def _stream_raw(response: Response) -> Generator[bytes, None, None]:
         """Body pieces as the daemon sends them (a TTY stream, an export, an archive)."""
         with response:
             yield from response.iter_raw()
 
     @staticmethod
-    def _stream_frames(response: Response, join: bool = True) -> Iterator[tuple[int, bytes]]:
+    def _stream_frames(
+        response: Response, join: bool = True
+    ) -> Generator[tuple[int, bytes], None, None]:
         """A multiplexed body as ``(stream, payload)`` pairs, in the order written."""
         with response:
             demuxer = demux.Demuxer(join=join)
@@ -247,7 +249,9 @@ class BaseClient:
             demuxer.close()
 
     @staticmethod
-    def _stream_json(response: Response, raise_on_error: bool = False) -> Iterator[Any]:
+    def _stream_json(
+        response: Response, raise_on_error: bool = False
+    ) -> Generator[Any, None, None]:
         with response:
             decoder = JSONStreamDecoder(raise_on_error=raise_on_error)
             for piece in response.iter_raw():

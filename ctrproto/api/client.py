@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from .container_io import ContainerIOMixin
 from .containers import ContainerApiMixin
+from .exec_api import ExecApiMixin
+from .images import ImageApiMixin
 from .system import SystemApiMixin
 
 
-class APIClient(ContainerApiMixin, SystemApiMixin):
+class APIClient(ContainerApiMixin, ContainerIOMixin, ExecApiMixin, ImageApiMixin, SystemApiMixin):
     """Talks to one daemon; thread-safe; share one instance across threads.
 
     ``base_url`` takes the same forms as ``DOCKER_HOST``; ``version`` is ``"auto"`` (negotiate

@@ -1,14 +1,22 @@
-"""Container endpoints of the low-level client (named like docker-py's ``APIClient``)."""
+"""Container endpoints of the low-level client: listing, creation, lifecycle and changes.
+
+Named and shaped like docker-py's ``APIClient`` methods so that code built on it ports; output
+streams (logs, attach, export, archives, stats) live in :mod:`.container_io`.
+"""
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from ..engine.utils import convert_filters, format_timestamp
+from ..engine import api_config
+from ..engine.utils import convert_filters, parse_bytes
+from ..errors import DeprecatedMethod
+from ..types import EndpointConfig
 from .base import BaseClient, check_resource
-from .hijack import HijackedSocket
+
+#: The daemon's own default grace period before it kills a container on stop/restart.
+DEFAULT_STOP_GRACE = 10
 
 
 class ContainerApiMixin(BaseClient):
@@ -49,12 +57,29 @@ class ContainerApiMixin(BaseClient):
         )
         return result
 
-    # ------------------------------------------------------------------ lifecycle
+    def diff(self, container: Any) -> list[dict[str, Any]]:
+        """Filesystem changes (``Path``, ``Kind``); the daemon's ``null`` becomes ``[]``."""
+        url = self._url("/containers/{}/changes", check_resource(container))
+        return list(self._json(self._get(url)) or [])
+
+    def top(self, container: Any, ps_args: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            self._get(
+                self._url("/containers/{}/top", check_resource(container)),
+                params={"ps_args": ps_args},
+            )
+        )
+        return result
+
+    # ------------------------------------------------------------------ creation
 
     def create_container_from_config(
         self, config: Mapping[str, Any], name: str | None = None, platform: str | None = None
     ) -> dict[str, Any]:
-        """POST /containers/create with a ready Engine API body."""
+        """POST /containers/create with a ready Engine API body.
+
+        404 means the image is missing (``ImageNotFound``), so that ``run()`` knows to pull.
+        """
         params: dict[str, Any] = {"name": name}
         if platform is not None:
             self._require_version("1.41", "platform")
@@ -68,76 +93,149 @@ class ContainerApiMixin(BaseClient):
         self,
         image: str,
         command: str | list[str] | None = None,
-        *,
-        name: str | None = None,
-        platform: str | None = None,
-        host_config: Mapping[str, Any] | None = None,
-        environment: Mapping[str, Any] | list[str] | None = None,
-        labels: Mapping[str, str] | list[str] | None = None,
-        entrypoint: str | list[str] | None = None,
-        tty: bool = False,
-        stdin_open: bool = False,
-        detach: bool = False,
-        working_dir: str | None = None,
-        user: str | int | None = None,
         hostname: str | None = None,
+        user: str | int | None = None,
+        detach: bool = False,
+        stdin_open: bool = False,
+        tty: bool = False,
+        ports: Any = None,
+        environment: Mapping[str, Any] | list[str] | None = None,
+        volumes: str | list[str] | Mapping[str, Any] | None = None,
+        network_disabled: bool = False,
+        name: str | None = None,
+        entrypoint: str | list[str] | None = None,
+        working_dir: str | None = None,
+        domainname: str | None = None,
+        host_config: Mapping[str, Any] | None = None,
+        mac_address: str | None = None,
+        labels: Mapping[str, str] | list[str] | None = None,
+        stop_signal: str | None = None,
+        networking_config: Mapping[str, Any] | None = None,
+        healthcheck: Mapping[str, Any] | None = None,
+        stop_timeout: int | None = None,
+        runtime: str | None = None,
+        use_config_proxy: bool = True,
+        platform: str | None = None,
     ) -> dict[str, Any]:
-        if isinstance(command, str):
-            command = shlex.split(command)
-        if isinstance(entrypoint, str):
-            entrypoint = shlex.split(entrypoint)
-        if isinstance(environment, Mapping):
-            environment = [
-                f"{k}={v}" if v is not None else str(k) for k, v in environment.items()
-            ]
-        if isinstance(labels, list):
-            labels = {label: "" for label in labels}
-        attach = not detach
-        config: dict[str, Any] = {
-            "Image": image,
-            "Cmd": command,
-            "Entrypoint": entrypoint,
-            "Env": environment,
-            "Labels": labels,
-            "Tty": tty,
-            "OpenStdin": stdin_open,
-            "StdinOnce": stdin_open and attach,
-            "AttachStdin": stdin_open and attach,
-            "AttachStdout": attach,
-            "AttachStderr": attach,
-            "WorkingDir": working_dir,
-            "User": str(user) if user is not None else None,
-            "Hostname": hostname,
-            "HostConfig": dict(host_config) if host_config else None,
-        }
-        body = {k: v for k, v in config.items() if v is not None}
-        return self.create_container_from_config(body, name=name, platform=platform)
+        """Create a container; returns ``{"Id": ..., "Warnings": [...]}``.
 
-    def start(self, container: Any) -> None:
+        ``ports`` lists ports to expose and ``volumes`` container paths, as in docker-py; bind
+        them with ``host_config=client.create_host_config(port_bindings=..., binds=...)``.
+        """
+        shared: dict[str, Any] = {
+            "hostname": hostname,
+            "user": user,
+            "detach": detach,
+            "stdin_open": stdin_open,
+            "tty": tty,
+            "environment": environment,
+            "network_disabled": network_disabled,
+            "name": name,
+            "entrypoint": entrypoint,
+            "working_dir": working_dir,
+            "domainname": domainname,
+            "mac_address": mac_address,
+            "labels": labels,
+            "stop_signal": stop_signal,
+            "healthcheck": healthcheck,
+            "stop_timeout": stop_timeout,
+            "use_config_proxy": use_config_proxy,
+            "platform": platform,
+        }
+        request = api_config.container_create_request(
+            self.api_version,
+            image,
+            command,
+            ports=ports,
+            volumes=volumes,
+            host_config=host_config,
+            networking_config=networking_config,
+            runtime=runtime,
+            **{key: value for key, value in shared.items() if value is not None},
+        )
+        return self.create_container_from_config(
+            request.body, name=request.params.get("name"), platform=request.params.get("platform")
+        )
+
+    def create_host_config(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """A ``HostConfig`` dict for ``create_container(host_config=...)``.
+
+        Takes docker-py's ``HostConfig`` keywords (``binds``, ``port_bindings``, ``mem_limit`` ...);
+        checked against the negotiated API version unless ``version`` is given.
+        """
+        if args:
+            raise TypeError("create_host_config() takes keyword arguments only")
+        version = kwargs.pop("version", None) or self.api_version
+        return api_config.host_config(version, **kwargs)
+
+    def create_networking_config(
+        self, endpoints_config: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return api_config.networking_config(endpoints_config)
+
+    def create_endpoint_config(self, *args: Any, **kwargs: Any) -> EndpointConfig:
+        return EndpointConfig(self.api_version, *args, **kwargs)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _grace_timeout(self, grace: int | None) -> float | None:
+        """The HTTP timeout of a call that waits ``grace`` seconds in the daemon before killing."""
+        if self.timeout is None:
+            return None
+        return self.timeout + (grace if grace is not None else DEFAULT_STOP_GRACE)
+
+    def start(self, container: Any, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:
+            raise DeprecatedMethod(
+                "start() no longer takes configuration; pass it to create_container() instead"
+            )
         self._discard(self._post(self._url("/containers/{}/start", check_resource(container))))
 
     def stop(self, container: Any, timeout: int | None = None) -> None:
         params = {"t": timeout} if timeout is not None else None
-        wait = (self.timeout or 0) + (timeout if timeout is not None else 10)
         self._discard(
             self._post(
                 self._url("/containers/{}/stop", check_resource(container)),
                 params=params,
-                timeout=wait if self.timeout is not None else None,
+                timeout=self._grace_timeout(timeout),
+            )
+        )
+
+    def restart(self, container: Any, timeout: int | None = DEFAULT_STOP_GRACE) -> None:
+        params = {"t": timeout} if timeout is not None else None
+        self._discard(
+            self._post(
+                self._url("/containers/{}/restart", check_resource(container)),
+                params=params,
+                timeout=self._grace_timeout(timeout),
             )
         )
 
     def kill(self, container: Any, signal: str | int | None = None) -> None:
+        """Send a signal, by name (``"SIGUSR1"``, ``"HUP"``) or number; default ``SIGKILL``."""
         params = {"signal": signal} if signal is not None else None
         self._discard(
             self._post(self._url("/containers/{}/kill", check_resource(container)), params=params)
         )
 
+    def pause(self, container: Any) -> None:
+        self._discard(self._post(self._url("/containers/{}/pause", check_resource(container))))
+
+    def unpause(self, container: Any) -> None:
+        self._discard(self._post(self._url("/containers/{}/unpause", check_resource(container))))
+
     def wait(
         self, container: Any, timeout: float | None = None, condition: str | None = None
     ) -> dict[str, Any]:
-        """Block until the container stops; ``timeout`` raises :class:`ReadTimeout` past it."""
-        params = {"condition": condition} if condition is not None else None
+        """Block until the container stops; ``timeout`` raises :class:`ReadTimeout` past it.
+
+        ``timeout=None`` waits as long as it takes: the client's request timeout would cut
+        legitimate long waits.
+        """
+        params = None
+        if condition is not None:
+            self._require_version("1.30", "wait(condition=...)")
+            params = {"condition": condition}
         result: dict[str, Any] = self._json(
             self._post(
                 self._url("/containers/{}/wait", check_resource(container)),
@@ -157,57 +255,102 @@ class ContainerApiMixin(BaseClient):
             )
         )
 
-    # ------------------------------------------------------------------ output
+    def prune_containers(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Remove stopped containers; returns ``ContainersDeleted`` and ``SpaceReclaimed``."""
+        params = {"filters": convert_filters(filters)} if filters else None
+        result: dict[str, Any] = self._json(self._post("/containers/prune", params=params))
+        return result
 
-    def _container_tty(self, container: Any) -> bool:
-        return bool(self.inspect_container(container)["Config"].get("Tty"))
+    # ------------------------------------------------------------------ changes
 
-    def logs(
+    def rename(self, container: Any, name: str) -> None:
+        self._discard(
+            self._post(
+                self._url("/containers/{}/rename", check_resource(container)),
+                params={"name": name},
+            )
+        )
+
+    def resize(self, container: Any, height: int, width: int) -> None:
+        """Resize the container's TTY (only meaningful for ``tty=True`` containers)."""
+        self._discard(
+            self._post(
+                self._url("/containers/{}/resize", check_resource(container)),
+                params={"h": height, "w": width},
+            )
+        )
+
+    def update_container(
         self,
         container: Any,
-        stdout: bool = True,
-        stderr: bool = True,
-        stream: bool = False,
-        timestamps: bool = False,
-        tail: str | int = "all",
-        since: Any = None,
-        follow: bool | None = None,
-        until: Any = None,
-    ) -> bytes | Iterator[bytes]:
-        """The container's output, stdout and stderr interleaved in the order written."""
-        cid = check_resource(container)
-        if follow is None:
-            follow = stream
-        params: dict[str, Any] = {
-            "stdout": stdout,
-            "stderr": stderr,
-            "timestamps": timestamps,
-            "follow": follow,
-            "tail": tail if tail == "all" or (isinstance(tail, int) and tail >= 0) else "all",
+        blkio_weight: int | None = None,
+        cpu_period: int | None = None,
+        cpu_quota: int | None = None,
+        cpu_shares: int | None = None,
+        cpuset_cpus: str | None = None,
+        cpuset_mems: str | None = None,
+        mem_limit: str | int | None = None,
+        mem_reservation: str | int | None = None,
+        memswap_limit: str | int | None = None,
+        kernel_memory: str | int | None = None,
+        restart_policy: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change resource limits of a live container; returns the daemon's ``Warnings``."""
+        body: dict[str, Any] = {
+            "BlkioWeight": blkio_weight,
+            "CpuPeriod": cpu_period,
+            "CpuQuota": cpu_quota,
+            "CpuShares": cpu_shares,
+            "CpusetCpus": cpuset_cpus,
+            "CpusetMems": cpuset_mems,
         }
-        if since is not None:
-            params["since"] = format_timestamp(since)
-        if until is not None:
-            self._require_version("1.35", "logs(until=...)")
-            params["until"] = format_timestamp(until)
-        tty = self._container_tty(cid)
-        response = self._get(
-            self._url("/containers/{}/logs", cid),
-            params=params,
-            stream_timeout=None if follow else self.timeout,
+        for key, size in (
+            ("Memory", mem_limit),
+            ("MemoryReservation", mem_reservation),
+            ("MemorySwap", memswap_limit),
+            ("KernelMemory", kernel_memory),
+        ):
+            body[key] = parse_bytes(size) if size is not None else None
+        if restart_policy is not None:
+            self._require_version("1.23", "update_container(restart_policy=...)")
+            # The same conversions as create(): {"Name": ..., ...} or a RestartPolicy.
+            body["RestartPolicy"] = api_config.host_config(
+                self.api_version, restart_policy=restart_policy
+            )["RestartPolicy"]
+        result: dict[str, Any] = self._json(
+            self._post(
+                self._url("/containers/{}/update", check_resource(container)),
+                json={key: value for key, value in body.items() if value is not None},
+            )
         )
-        if tty:
-            chunks = self._stream_raw(response)
-        else:
-            chunks = (payload for _, payload in self._stream_frames(response))
-        if stream:
-            return chunks
-        return b"".join(chunks)
+        return result
 
-    def attach_socket(
-        self, container: Any, params: Mapping[str, Any] | None = None, ws: bool = False
-    ) -> HijackedSocket:
-        cid = check_resource(container)
-        query = dict(params or {"stdout": 1, "stderr": 1, "stream": 1})
-        tty = self._container_tty(cid)
-        return self._hijack("POST", self._url("/containers/{}/attach", cid), params=query, tty=tty)
+    def commit(
+        self,
+        container: Any,
+        repository: str | None = None,
+        tag: str | None = None,
+        message: str | None = None,
+        author: str | None = None,
+        pause: bool = True,
+        changes: str | list[str] | None = None,
+        conf: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Make an image of the container; returns ``{"Id": "sha256:..."}``.
+
+        ``conf`` is a container config (``Cmd``, ``Env`` ...) for the new image; ``changes`` are
+        Dockerfile instructions applied on top.
+        """
+        params: dict[str, Any] = {
+            "container": check_resource(container),
+            "repo": repository,
+            "tag": tag,
+            "comment": message,
+            "author": author,
+            "pause": pause,
+            "changes": changes,
+        }
+        result: dict[str, Any] = self._json(
+            self._post("/commit", params=params, json=dict(conf or {}))
+        )
+        return result

@@ -1,0 +1,214 @@
+"""Container endpoints that move bytes: logs, attach, export, archives and stats.
+
+Every method here streams: nothing is buffered whole unless the caller asked for one value
+(``stream=False``), and a stream that follows a live container is not cut by the client's request
+timeout.  Bodies are handed back as generators that release (or, if abandoned half-read, close)
+their connection when they end.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Generator, Mapping
+from typing import Any, Union
+
+from ..engine.utils import format_timestamp
+from ..errors import InvalidArgument, ProtocolError
+from .base import BaseClient, check_resource
+from .hijack import HijackedSocket
+from .output import Output, iter_body, rechunk, shape_output, socket_frames
+
+#: docker-py's chunk size for exports and archives.
+DEFAULT_DATA_CHUNK_SIZE = 2 * 1024 * 1024
+
+STAT_HEADER = "x-docker-container-path-stat"
+
+StatsResult = Union[
+    dict[str, Any], Generator[dict[str, Any], None, None], Generator[bytes, None, None]
+]
+
+
+class ContainerIOMixin(BaseClient):
+    def _container_tty(self, container: Any) -> bool:
+        # The daemon frames output unless the container has a TTY; only inspect tells which.
+        info = self._json(self._get(self._url("/containers/{}/json", check_resource(container))))
+        return bool(info["Config"].get("Tty"))
+
+    # ------------------------------------------------------------------ logs and attach
+
+    def logs(
+        self,
+        container: Any,
+        stdout: bool = True,
+        stderr: bool = True,
+        stream: bool = False,
+        timestamps: bool = False,
+        tail: str | int = "all",
+        since: Any = None,
+        follow: bool | None = None,
+        until: Any = None,
+    ) -> bytes | Generator[bytes, None, None]:
+        """The container's output, stdout and stderr interleaved in the order written.
+
+        ``tail`` is ``"all"`` or a line count (a negative count means all, as in docker-py);
+        ``since``/``until`` take a ``datetime``, int epoch seconds or float epoch seconds.
+        """
+        cid = check_resource(container)
+        if follow is None:
+            follow = stream
+        if isinstance(tail, bool) or not (tail == "all" or isinstance(tail, int)):
+            raise InvalidArgument(f"tail must be 'all' or an integer, got {tail!r}")
+        params: dict[str, Any] = {
+            "stdout": stdout,
+            "stderr": stderr,
+            "timestamps": timestamps,
+            "follow": follow,
+            "tail": tail if isinstance(tail, int) and tail >= 0 else "all",
+        }
+        if since is not None:
+            params["since"] = format_timestamp(since)
+        if until is not None:
+            self._require_version("1.35", "logs(until=...)")
+            params["until"] = format_timestamp(until)
+        tty = self._container_tty(cid)
+        response = self._get(
+            self._url("/containers/{}/logs", cid),
+            params=params,
+            stream_timeout=None if follow else self.timeout,
+        )
+        if tty:
+            chunks = self._stream_raw(response)
+        else:
+            chunks = (payload for _, payload in self._stream_frames(response))
+        if stream:
+            return chunks
+        return b"".join(chunks)
+
+    def attach(
+        self,
+        container: Any,
+        stdout: bool = True,
+        stderr: bool = True,
+        stream: bool = False,
+        logs: bool = False,
+        demux: bool = False,
+    ) -> Output:
+        """Output of a container over an attach connection.
+
+        ``logs`` replays what was written before; ``stream`` follows live output (the call returns
+        a generator that ends when the container does).  ``demux`` separates stdout from stderr:
+        ``(stdout, stderr)`` bytes, or per-chunk tuples with ``None`` on the silent side.
+        """
+        params = {"logs": logs, "stdout": stdout, "stderr": stderr, "stream": stream}
+        sock = self.attach_socket(container, params)
+        return shape_output(socket_frames(sock), stream, demux)
+
+    def attach_socket(
+        self, container: Any, params: Mapping[str, Any] | None = None, ws: bool = False
+    ) -> HijackedSocket:
+        """The hijacked attach connection: read output, write stdin, half-close it for EOF.
+
+        ``params`` defaults to stdout, stderr and stream; add ``stdin=1`` to write.
+        """
+        if ws:
+            raise InvalidArgument("attach_socket(ws=True): websocket attach is not supported")
+        cid = check_resource(container)
+        query = dict(params if params is not None else {"stdout": 1, "stderr": 1, "stream": 1})
+        tty = self._container_tty(cid)
+        return self._hijack("POST", self._url("/containers/{}/attach", cid), params=query, tty=tty)
+
+    # ------------------------------------------------------------------ filesystem
+
+    def export(
+        self, container: Any, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE
+    ) -> Generator[bytes, None, None]:
+        """The container's filesystem as a tar stream, in ``chunk_size`` pieces."""
+        response = self._get(self._url("/containers/{}/export", check_resource(container)))
+        return rechunk(self._stream_raw(response), chunk_size)
+
+    def get_archive(
+        self,
+        container: Any,
+        path: str,
+        chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE,
+        encode_stream: bool = False,
+    ) -> tuple[Generator[bytes, None, None], dict[str, Any]]:
+        """A tar of ``path`` in ``chunk_size`` pieces, and the stat of ``path``.
+
+        The stat (``name``, ``size``, ``mode``, ``mtime``, ``linkTarget``) comes from the response
+        header, so it is known before any of the tar is read.  ``encode_stream`` is accepted for
+        compatibility; the tar always travels uncompressed, since the HTTP layer does not decode.
+        """
+        response = self._get(
+            self._url("/containers/{}/archive", check_resource(container)),
+            params={"path": path},
+            headers={"Accept-Encoding": "identity"},
+        )
+        encoded = response.headers.get(STAT_HEADER)
+        stat: dict[str, Any] = {}  # the daemon always sends it with a 200; {} if a proxy ate it
+        if encoded:
+            try:
+                stat = decode_stat(encoded)
+            except ProtocolError:
+                response.close()
+                raise
+        return rechunk(self._stream_raw(response), chunk_size), stat
+
+    def put_archive(self, container: Any, path: str, data: Any) -> bool:
+        """Extract a tar into the directory ``path``; ``data`` is bytes, a binary file or an
+        iterable of bytes, sent chunked as it is read (never loaded whole)."""
+        body = iter_body(data, DEFAULT_DATA_CHUNK_SIZE)
+        response = self._put(
+            self._url("/containers/{}/archive", check_resource(container)),
+            params={"path": path},
+            data=body,
+            headers={"Content-Type": "application/x-tar"},
+        )
+        status = response.status_code
+        self._discard(response)
+        return status == 200
+
+    # ------------------------------------------------------------------ stats
+
+    def stats(
+        self,
+        container: Any,
+        decode: bool | None = None,
+        stream: bool = True,
+        one_shot: bool | None = None,
+    ) -> StatsResult:
+        """Resource usage: one dict (``stream=False``) or a live generator.
+
+        A stream yields dicts with ``decode=True`` (decoded incrementally as they arrive) and raw
+        body bytes otherwise.  ``one_shot`` (API 1.41, ``stream=False`` only) skips the second
+        sample the daemon otherwise waits for, so ``precpu_stats`` is empty but the answer is fast.
+        """
+        params: dict[str, Any] = {"stream": stream}
+        if one_shot is not None:
+            self._require_version("1.41", "stats(one_shot=...)")
+            if stream and one_shot:
+                raise InvalidArgument("one_shot is only available with stream=False")
+            params["one-shot"] = one_shot
+        url = self._url("/containers/{}/stats", check_resource(container))
+        if not stream:
+            if decode:
+                raise InvalidArgument("decode is only available with stream=True")
+            result: dict[str, Any] = self._json(self._get(url, params=params))
+            return result
+        response = self._get(url, params=params, stream_timeout=None)
+        if decode:
+            return self._stream_json(response)
+        return self._stream_raw(response)
+
+
+def decode_stat(encoded: str) -> dict[str, Any]:
+    """The ``X-Docker-Container-Path-Stat`` header: base64 of a JSON object."""
+    try:
+        value = json.loads(base64.b64decode(encoded, validate=False))
+    except (binascii.Error, ValueError) as exc:
+        raise ProtocolError(f"malformed {STAT_HEADER} header {encoded[:60]!r}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{STAT_HEADER} header is not a JSON object: {value!r}")
+    return value

@@ -1,0 +1,185 @@
+"""Exec endpoints of the low-level client: run a process inside a running container.
+
+``exec_start`` is the interesting one: without ``detach`` the daemon hijacks the connection and
+streams the process's output over it until the process exits, so the answer can be read whole,
+as a generator, demultiplexed, or taken as the socket itself (to write the process's stdin).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Generator, Mapping
+from typing import Any, Literal, Union, overload
+
+from ..errors import InvalidArgument
+from .base import BaseClient, check_resource
+from .hijack import HijackedSocket
+from .output import DemuxedChunk, Output, shape_output, socket_frames
+
+ExecStartResult = Union[Output, HijackedSocket]
+
+
+class ExecApiMixin(BaseClient):
+    def exec_create(
+        self,
+        container: Any,
+        cmd: str | list[str],
+        stdout: bool = True,
+        stderr: bool = True,
+        stdin: bool = False,
+        tty: bool = False,
+        privileged: bool = False,
+        user: str = "",
+        environment: Mapping[str, Any] | list[str] | None = None,
+        workdir: str | None = None,
+        detach_keys: str | None = None,
+    ) -> dict[str, Any]:
+        """Prepare a process in the container; returns ``{"Id": ...}`` for :meth:`exec_start`.
+
+        409 (``Conflict``) when the container is not running.
+        """
+        body: dict[str, Any] = {
+            "AttachStdin": stdin,
+            "AttachStdout": stdout,
+            "AttachStderr": stderr,
+            "Tty": tty,
+            "Privileged": privileged,
+            "User": user,
+            "Cmd": shlex.split(cmd) if isinstance(cmd, str) else list(cmd),
+        }
+        if environment is not None:
+            self._require_version("1.25", "exec_create(environment=...)")
+            body["Env"] = _environment(environment)
+        if workdir is not None:
+            self._require_version("1.35", "exec_create(workdir=...)")
+            body["WorkingDir"] = workdir
+        if detach_keys is not None:
+            body["DetachKeys"] = detach_keys
+        result: dict[str, Any] = self._json(
+            self._post(self._url("/containers/{}/exec", check_resource(container)), json=body)
+        )
+        return result
+
+    def exec_inspect(self, exec_id: Any) -> dict[str, Any]:
+        """State of an exec: ``Running``, ``ExitCode`` (``None`` until it ends), ``Pid`` ..."""
+        result: dict[str, Any] = self._json(
+            self._get(self._url("/exec/{}/json", check_resource(exec_id, "exec_id")))
+        )
+        return result
+
+    def exec_resize(
+        self, exec_id: Any, height: int | None = None, width: int | None = None
+    ) -> None:
+        self._discard(
+            self._post(
+                self._url("/exec/{}/resize", check_resource(exec_id, "exec_id")),
+                params={"h": height, "w": width},
+            )
+        )
+
+    # The overloads let typed callers get the precise shape for the flags they pass by keyword.
+    @overload
+    def exec_start(
+        self,
+        exec_id: Any,
+        detach: bool = ...,
+        tty: bool = ...,
+        stream: bool = ...,
+        *,
+        socket: Literal[True],
+        demux: bool = ...,
+    ) -> HijackedSocket: ...
+
+    @overload
+    def exec_start(
+        self,
+        exec_id: Any,
+        detach: Literal[False] = ...,
+        tty: bool = ...,
+        *,
+        stream: Literal[True],
+        socket: Literal[False] = ...,
+        demux: Literal[False] = ...,
+    ) -> Generator[bytes, None, None]: ...
+
+    @overload
+    def exec_start(
+        self,
+        exec_id: Any,
+        detach: Literal[False] = ...,
+        tty: bool = ...,
+        *,
+        stream: Literal[True],
+        socket: Literal[False] = ...,
+        demux: Literal[True],
+    ) -> Generator[DemuxedChunk, None, None]: ...
+
+    @overload
+    def exec_start(
+        self,
+        exec_id: Any,
+        detach: Literal[False] = ...,
+        tty: bool = ...,
+        stream: Literal[False] = ...,
+        socket: Literal[False] = ...,
+        *,
+        demux: Literal[True],
+    ) -> tuple[bytes, bytes]: ...
+
+    @overload
+    def exec_start(
+        self,
+        exec_id: Any,
+        detach: bool = ...,
+        tty: bool = ...,
+        stream: Literal[False] = ...,
+        socket: Literal[False] = ...,
+        demux: Literal[False] = ...,
+    ) -> bytes: ...
+
+    @overload
+    def exec_start(
+        self,
+        exec_id: Any,
+        detach: bool = ...,
+        tty: bool = ...,
+        stream: bool = ...,
+        socket: bool = ...,
+        demux: bool = ...,
+    ) -> ExecStartResult: ...
+
+    def exec_start(
+        self,
+        exec_id: Any,
+        detach: bool = False,
+        tty: bool = False,
+        stream: bool = False,
+        socket: bool = False,
+        demux: bool = False,
+    ) -> ExecStartResult:
+        """Start a created exec.
+
+        Returns ``b""`` when ``detach``; the hijacked socket when ``socket``; otherwise the output
+        as :meth:`attach` shapes it (``stream``, ``demux``).  ``tty`` must match the
+        ``exec_create`` call: it tells the daemon whether to multiplex the output.
+        """
+        if detach and (stream or socket):
+            raise InvalidArgument("exec_start(detach=True) returns no output to stream")
+        exec_path = self._url("/exec/{}/start", check_resource(exec_id, "exec_id"))
+        body = {"Detach": detach, "Tty": tty}
+        if detach:
+            self._discard(self._post(exec_path, json=body))
+            return b""
+        sock = self._hijack("POST", exec_path, json=body, tty=tty)
+        if socket:
+            return sock
+        return shape_output(socket_frames(sock), stream, demux)
+
+
+def _environment(environment: Mapping[str, Any] | list[str]) -> list[str]:
+    if isinstance(environment, Mapping):
+        return [
+            f"{key}={value}" if value is not None else str(key)
+            for key, value in environment.items()
+        ]
+    return [str(item) for item in environment]

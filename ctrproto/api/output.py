@@ -1,0 +1,127 @@
+"""Shaping container output (attach, exec, export, archives) into what docker-py callers expect.
+
+The endpoints hand us ``(stream, payload)`` frames or raw body pieces; docker-py's callers want
+one ``bytes``, a ``(stdout, stderr)`` tuple, or a generator of either - and export/archive callers
+want pieces of a fixed ``chunk_size``.  Keeping these shapes in one place means attach and exec
+cannot drift apart, and whole outputs are joined once (never grown with ``+=``, which is
+quadratic for large outputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from typing import Union
+
+from ..protocol import demux
+from .hijack import HijackedSocket
+
+#: One frame of demultiplexed output: the payload on its side, ``None`` on the other.
+DemuxedChunk = tuple[Union[bytes, None], Union[bytes, None]]
+
+#: What ``attach``/``exec_start`` return, depending on ``stream`` and ``demux``.
+Output = Union[
+    bytes, tuple[bytes, bytes], Generator[bytes, None, None], Generator[DemuxedChunk, None, None]
+]
+
+Frames = Iterable[tuple[int, bytes]]
+
+
+def socket_frames(sock: HijackedSocket) -> Generator[tuple[int, bytes], None, None]:
+    """The socket's frames; the socket is closed when they end or the generator is dropped."""
+    with sock:
+        yield from sock.iter_frames()
+
+
+def join_output(frames: Frames) -> bytes:
+    return b"".join(payload for _, payload in frames)
+
+
+def join_demuxed(frames: Frames) -> tuple[bytes, bytes]:
+    """``(stdout, stderr)``; an empty side is ``b""`` so callers never test for ``None``."""
+    out: list[bytes] = []
+    err: list[bytes] = []
+    for stream, payload in frames:
+        (err if stream == demux.STDERR else out).append(payload)
+    return b"".join(out), b"".join(err)
+
+
+def stream_output(frames: Frames) -> Generator[bytes, None, None]:
+    for _, payload in frames:
+        yield payload
+
+
+def stream_demuxed(frames: Frames) -> Generator[DemuxedChunk, None, None]:
+    for stream, payload in frames:
+        yield (None, payload) if stream == demux.STDERR else (payload, None)
+
+
+def shape_output(
+    frames: Generator[tuple[int, bytes], None, None], stream: bool, demux_: bool
+) -> Output:
+    """Pick the docker-py shape; a non-stream result consumes (and so closes) ``frames``."""
+    if stream:
+        return stream_demuxed(frames) if demux_ else stream_output(frames)
+    return join_demuxed(frames) if demux_ else join_output(frames)
+
+
+def rechunk(pieces: Iterable[bytes], chunk_size: int | None) -> Generator[bytes, None, None]:
+    """Re-cut a byte stream into ``chunk_size`` pieces (the last may be shorter).
+
+    Holds at most one chunk plus one network read in memory, whatever the stream's size.  A
+    ``chunk_size`` of ``None`` or below 1 passes the pieces through as they arrive.
+    """
+    if chunk_size is None or chunk_size < 1:
+        yield from (piece for piece in pieces if piece)
+        return
+    buffer = bytearray()
+    for piece in pieces:
+        if not buffer and len(piece) == chunk_size:
+            yield piece
+            continue
+        buffer += piece
+        while len(buffer) >= chunk_size:
+            yield bytes(buffer[:chunk_size])
+            del buffer[:chunk_size]  # CPython drops a bytearray's head without copying the rest
+    if buffer:
+        yield bytes(buffer)
+
+
+def iter_body(data: object, chunk_size: int) -> Generator[bytes, None, None]:
+    """Upload body pieces from bytes, a binary file-like object or an iterable of bytes.
+
+    The type is checked here, before the request starts, so that a wrong argument is a plain
+    ``TypeError`` rather than a connection torn down halfway through sending.
+    """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return _slices(memoryview(data), chunk_size)
+    read = getattr(data, "read", None)
+    if callable(read):
+        return _reads(read, chunk_size)
+    if isinstance(data, str) or not isinstance(data, Iterable):
+        raise TypeError(
+            "the data must be bytes, a binary file or an iterable of bytes, "
+            f"not {type(data).__name__}"
+        )
+    return _pieces(data)
+
+
+def _slices(view: memoryview, chunk_size: int) -> Generator[bytes, None, None]:
+    for start in range(0, len(view), chunk_size):
+        yield bytes(view[start : start + chunk_size])
+
+
+def _reads(read: Callable[[int], object], chunk_size: int) -> Generator[bytes, None, None]:
+    while True:
+        piece = read(chunk_size)
+        if not piece:
+            return
+        if not isinstance(piece, (bytes, bytearray, memoryview)):
+            raise TypeError(f"the file must be opened in binary mode; read() gave {piece!r:.40}")
+        yield bytes(piece)
+
+
+def _pieces(data: Iterable[object]) -> Generator[bytes, None, None]:
+    for piece in data:
+        if not isinstance(piece, (bytes, bytearray, memoryview)):
+            raise TypeError(f"the data yielded {type(piece).__name__}, not bytes")
+        yield bytes(piece)

@@ -396,6 +396,20 @@ def test_get_archive(api: APIClient, make_container: MakeContainer) -> None:
         api.get_archive(cid, "/no/such/path")
 
 
+def test_archive_stat_without_transfer(api: APIClient, make_container: MakeContainer) -> None:
+    cid = make_container(["sh", "-c", "mkdir /out; echo hello > /out/a.txt"])
+    api.start(cid)
+    api.wait(cid)
+    opened = api.pool.opened
+    stat = api.archive_stat(cid, "/out/a.txt")
+    assert stat["name"] == "a.txt" and stat["size"] == 6
+    assert api.archive_stat(cid, "/out")["mode"] & 0o20000000000  # a directory
+    assert api.ping()  # the HEAD exchange left the connection reusable
+    assert api.pool.opened == opened
+    with pytest.raises(NotFound):
+        api.archive_stat(cid, "/no/such/path")
+
+
 def test_put_archive_bytes_file_and_iterable(api: APIClient, make_container: MakeContainer) -> None:
     cid = make_container(["true"])
     assert api.put_archive(cid, "/tmp", _tar({"from-bytes": b"1"})) is True

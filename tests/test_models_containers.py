@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import threading
 import time
@@ -627,6 +628,27 @@ def test_stats_single_and_stream(background: Background) -> None:
     first = next(iter(stream))
     assert isinstance(first, dict) and "cpu_stats" in first
     stream.close()
+
+
+def test_stats_raw_stream_is_json_bytes(background: Background) -> None:
+    container = background()
+    stream = container.stats(stream=True, decode=False)
+    raw = b""
+    for piece in stream:
+        assert isinstance(piece, bytes)
+        raw += piece
+        if raw.count(b"\n") >= 2:
+            break
+    stream.close()
+    first = json.loads(raw.split(b"\n", 1)[0])
+    assert "cpu_stats" in first and "memory_stats" in first
+
+
+def test_exec_run_tty_is_raw(background: Background) -> None:
+    container = background()
+    code, output = container.exec_run(["sh", "-c", "echo out; echo err >&2; test -t 1"], tty=True)
+    assert code == 0  # stdout is a terminal inside the exec
+    assert output == b"out\r\nerr\r\n"  # one raw stream: the TTY merged both, with CRLF
 
 
 # =========================================================================== attach

@@ -498,3 +498,39 @@ def test_ssh_stream_local_refused_without_fallback(tb: dict[str, str]) -> None:
             pytest.raises(SSHError, match="AllowStreamLocalForwarding no"),
         ):
             c.ping()
+
+
+def test_ssh_key_from_agent(
+    tb: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key file given: the key comes from an ssh-agent (a private one, for this test)."""
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(
+        ["ssh-agent", "-D", "-a", str(sock)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.05)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run(
+            ["ssh-add", tb["CTRPROTO_TESTBED_SSH_KEY"]],
+            env=env, check=True, capture_output=True,
+        )
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        options = ssh_options(tb, identity_file=None, allow_agent=True, look_for_keys=False)
+        with APIClient(base_url=ssh_url(tb), **options) as c:
+            assert c.ping()
+        # Without the agent the same options have no key to offer and authentication fails.
+        monkeypatch.delenv("SSH_AUTH_SOCK")
+        with (
+            APIClient(base_url=ssh_url(tb), **options) as c,
+            pytest.raises(SSHAuthenticationError),
+        ):
+            c.ping()
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)

@@ -156,6 +156,23 @@ class ContainerIOMixin(BaseClient):
                 raise
         return rechunk(self._stream_raw(response), chunk_size), stat
 
+    def archive_stat(self, container: Any, path: str) -> dict[str, Any]:
+        """The stat of ``path`` in the container, without transferring any of it.
+
+        ``HEAD /containers/{id}/archive``: what ``get_archive`` returns as its second item, for
+        callers that only need to know whether a path exists and what it is.  A missing path is
+        ``NotFound``.
+        """
+        response = self._head(
+            self._url("/containers/{}/archive", check_resource(container)),
+            params={"path": path},
+        )
+        self._discard(response)
+        encoded = response.headers.get(STAT_HEADER)
+        if not encoded:
+            raise ProtocolError(f"the daemon's answer for {path!r} has no {STAT_HEADER} header")
+        return decode_stat(encoded)
+
     def put_archive(self, container: Any, path: str, data: Any) -> bool:
         """Extract a tar into the directory ``path``; ``data`` is bytes, a binary file or an
         iterable of bytes, sent chunked as it is read (never loaded whole)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..engine.create_config import CreateRequest, build_create_request, build_run_request
 from ..errors import ImageNotFound, NotFound
@@ -214,6 +214,32 @@ class Container(Model):
 
 class ContainerCollection(Collection[Container]):
     model = Container
+
+    @overload
+    def run(
+        self,
+        image: str | Image,
+        command: str | list[str] | None = None,
+        *,
+        detach: Literal[True],
+        **kwargs: Any,
+    ) -> Container: ...
+
+    @overload
+    def run(
+        self,
+        image: str | Image,
+        command: str | list[str] | None = None,
+        *,
+        stream: Literal[True],
+        detach: Literal[False] = False,
+        **kwargs: Any,
+    ) -> Iterator[bytes]: ...
+
+    @overload
+    def run(
+        self, image: str | Image, command: str | list[str] | None = None, **kwargs: Any
+    ) -> Container | bytes | Iterator[bytes] | None: ...
 
     def run(
         self, image: str | Image, command: str | list[str] | None = None, **kwargs: Any

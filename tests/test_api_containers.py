@@ -326,7 +326,7 @@ def test_logs_tail_since_until(api: APIClient, make_container: MakeContainer) ->
 
 
 def test_attach_logs_and_demux(api: APIClient, make_container: MakeContainer) -> None:
-    cid = make_container(["sh", "-c", "echo out; sleep 0.05; echo err >&2"])
+    cid = make_container(["sh", "-c", "echo out; sleep 0.3; echo err >&2"])
     api.start(cid)
     api.wait(cid)
     assert api.attach(cid, logs=True) == b"out\nerr\n"

@@ -25,7 +25,7 @@ def running(api: APIClient, make_container: MakeContainer) -> Iterator[str]:
 
 
 def test_exec_output_and_exit_code(api: APIClient, running: str, demux_impl: str) -> None:
-    exec_id = api.exec_create(running, "sh -c 'echo out; sleep 0.05; echo err >&2; exit 3'")["Id"]
+    exec_id = api.exec_create(running, "sh -c 'echo out; sleep 0.3; echo err >&2; exit 3'")["Id"]
     assert api.exec_inspect(exec_id)["Running"] is False
     assert api.exec_start(exec_id) == b"out\nerr\n"
     info = api.exec_inspect({"Id": exec_id})
@@ -56,7 +56,7 @@ def test_exec_stream_arrives_while_running(api: APIClient, running: str) -> None
     assert list(stream) == [b"b\n"]
     assert api.exec_inspect(exec_id)["ExitCode"] == 0
 
-    exec_id = api.exec_create(running, ["sh", "-c", "echo a; sleep 0.05; echo b >&2"])["Id"]
+    exec_id = api.exec_create(running, ["sh", "-c", "echo a; sleep 0.3; echo b >&2"])["Id"]
     chunks = list(api.exec_start(exec_id, stream=True, demux=True))
     assert chunks == [(b"a\n", None), (None, b"b\n")]
 

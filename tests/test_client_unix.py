@@ -102,7 +102,7 @@ def test_run_and_logs_in_order(
 ) -> None:
     # Two pipes are copied by two goroutines in the daemon: only writes spaced in time have an
     # order the log can keep.
-    script = "for i in 1 2 3 4 5; do echo out$i; sleep 0.05; echo err$i >&2; sleep 0.05; done"
+    script = "for i in 1 2 3 4 5; do echo out$i; sleep 0.2; echo err$i >&2; sleep 0.2; done"
     cid = make_container(["sh", "-c", script])
     api.start(cid)
     assert api.wait(cid)["StatusCode"] == 0

@@ -56,7 +56,7 @@ def test_run_returns_stdout(client: DockerClient, test_labels: dict[str, str]) -
 
 
 def test_run_stdout_stderr_flags(client: DockerClient, test_labels: dict[str, str]) -> None:
-    cmd = ["sh", "-c", "echo out; sleep 0.1; echo err >&2"]
+    cmd = ["sh", "-c", "echo out; sleep 0.3; echo err >&2"]
     only_err = client.containers.run(
         IMAGE, cmd, stdout=False, stderr=True, labels=test_labels, remove=True
     )

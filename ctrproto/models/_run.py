@@ -38,15 +38,16 @@ def run_attached(
     try:
         driver = ((container.attrs.get("HostConfig") or {}).get("LogConfig") or {}).get("Type")
         readable = driver in READABLE_LOG_DRIVERS
-        logs: Any = None
-        if readable:
+        if options.stream and readable:
             logs = container.logs(
                 stdout=options.stdout, stderr=options.stderr, stream=True, follow=True
             )
-        if options.stream and logs is not None:
-            return _streamed(container, logs, options, command, image, readable)
-        output = b"".join(logs) if logs is not None else None
-        _check_exit(container, options, command, image, readable)
+            return _streamed(container, logs, options, command, image)
+        # Without streaming, wait first and read the log once: a follow request racing a
+        # container that exits within milliseconds can come back empty on some daemons.
+        status = container.wait()["StatusCode"]
+        output = _read_logs(container, options) if readable else None
+        _check_exit(container, status, options, command, image, readable)
     except BaseException:
         if options.remove:
             remove_quietly(container)
@@ -56,17 +57,31 @@ def run_attached(
     return output
 
 
+def _read_logs(container: Container, options: RunOptions, skip: int = 0) -> bytes:
+    result = container.logs(stdout=options.stdout, stderr=options.stderr)
+    data = result if isinstance(result, bytes) else b"".join(result)
+    return data[skip:]
+
+
 def _streamed(
     container: Container,
     logs: Iterator[bytes],
     options: RunOptions,
     command: Any,
     image: Any,
-    readable: bool,
 ) -> Iterator[bytes]:
     try:
-        yield from logs
-        _check_exit(container, options, command, image, readable)
+        delivered = 0
+        for chunk in logs:
+            delivered += len(chunk)
+            yield chunk
+        status = container.wait()["StatusCode"]
+        # The follow request may have missed the end of a container that exited as it began;
+        # the stored log is complete once the container stopped, so hand out what is missing.
+        rest = _read_logs(container, options, skip=delivered)
+        if rest:
+            yield rest
+        _check_exit(container, status, options, command, image, True)
     except BaseException:  # GeneratorExit included: an abandoned stream still cleans up
         close = getattr(logs, "close", None)
         if close is not None:
@@ -79,9 +94,13 @@ def _streamed(
 
 
 def _check_exit(
-    container: Container, options: RunOptions, command: Any, image: Any, readable: bool
+    container: Container,
+    status: int,
+    options: RunOptions,
+    command: Any,
+    image: Any,
+    readable: bool,
 ) -> None:
-    status = container.wait()["StatusCode"]
     if status == 0:
         return
     stderr: bytes | None = None

@@ -218,10 +218,6 @@ class TruncatedFrameError(FrameError):
     """The stream ended inside a frame: the part received is reported, not silently dropped."""
 
 
-class IncompleteResponse(ProtocolError):
-    """The connection closed before the response (head or body) was complete."""
-
-
 # --------------------------------------------------------------------------- transport
 
 
@@ -235,6 +231,15 @@ class DockerConnectionError(TransportError, ConnectionError):
 
 class ConnectionClosed(DockerConnectionError):
     """The peer closed the connection while a response was expected."""
+
+
+class IncompleteResponse(ProtocolError, ConnectionClosed):
+    """The connection closed before the response (head or body) was complete.
+
+    Both a protocol error (the response is unusable) and a lost connection: a caller that
+    catches ``DockerConnectionError`` (or the builtin ``ConnectionError``) sees a daemon that
+    went away mid-answer, whatever the moment it went.
+    """
 
 
 class TLSError(DockerConnectionError):

@@ -12,19 +12,22 @@ from typing import Any
 
 from ..engine.responses import api_error
 from ..engine.versions import negotiate, normalize_version, version_lt
-from ..errors import DockerConnectionError, InvalidVersion, NullResource
-from ..protocol import demux
+from ..errors import DockerConnectionError, InvalidVersion, NotFound, NullResource, ResponseInfo
 from ..protocol.jsonstream import JSONStreamDecoder
 from ..protocol.request import DEFAULT_USER_AGENT, QueryValue, Request, build_request, path
 from ..transport.base import Transport
 from ..transport.factory import make_transport
 from .exchange import HTTPDriver, Response
-from .hijack import HijackedSocket
+from .hijack import HijackedSocket, demux_pieces
 from .pool import ConnectionPool
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_POOL_SIZE = 10
 MAX_ERROR_BODY = 1024 * 1024
+#: The Engine API never redirects, except when its router cleans a path: an id or name holding
+#: ``..`` segments (``../../info``) is answered with a redirect to another endpoint.  Following it
+#: would return that endpoint's data as if it were the object asked for, so it is NotFound.
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class _Default:
@@ -170,6 +173,8 @@ class BaseClient:
             raise DockerConnectionError(f"the daemon unexpectedly hijacked {request.target}")
         if raise_for_status and result.status_code >= 400:
             self._raise_for(result, image_request)
+        if result.status_code in REDIRECTS:
+            self._raise_redirect(result)
         if stream_timeout is not DEFAULT and not result.complete:
             result.settimeout(stream_timeout)
         return result
@@ -190,6 +195,22 @@ class BaseClient:
             body[:MAX_ERROR_BODY],
             f"{self.base_url}{response.url}",
             image_request=image_request,
+        )
+
+    def _raise_redirect(self, response: Response) -> None:
+        response.close()
+        url = f"{self.base_url}{response.url}"
+        explanation = (
+            f"the daemon redirected {response.url} to {response.headers.get('location', '?')!r}: "
+            "there is no such object (an id or name with '/' or '..' segments is not followed "
+            "to another endpoint)"
+        )
+        raise NotFound(
+            explanation,
+            response=ResponseInfo(
+                response.status_code, response.reason, response.headers, b"", url
+            ),
+            explanation=explanation,
         )
 
     def _get(self, endpoint: str, **kwargs: Any) -> Response:
@@ -242,11 +263,7 @@ class BaseClient:
     ) -> Generator[tuple[int, bytes], None, None]:
         """A multiplexed body as ``(stream, payload)`` pairs, in the order written."""
         with response:
-            demuxer = demux.Demuxer(join=join)
-            for piece in response.iter_raw():
-                if piece:
-                    yield from demuxer.feed(piece)
-            demuxer.close()
+            yield from demux_pieces(response.iter_raw(), join)
 
     @staticmethod
     def _stream_json(

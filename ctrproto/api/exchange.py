@@ -8,10 +8,11 @@ that is closed half-read, fails, or times out takes its stream down with it.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..errors import ConnectionClosed, IncompleteResponse, ProtocolError
+from ..errors import ConnectionClosed, IncompleteResponse, ProtocolError, ReadTimeout
 from ..protocol.http import (
     BodyData,
     ClientCycle,
@@ -161,13 +162,18 @@ class HTTPDriver:
         with the head and the bytes already read past it.  A request that fails on a reused
         keep-alive stream before any response byte arrived is retried once on a fresh stream
         (the daemon closed the idle connection; it never saw the request).
+
+        ``timeout`` is a deadline for connecting, sending and receiving the whole head (a daemon
+        that drips its answer byte by byte cannot stretch it); afterwards it bounds each read of
+        the body separately (an idle timeout), so a long body that keeps flowing is not cut.
         """
         retry_allowed = body is None
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             stream, reused = self.pool.acquire(timeout)
             cycle = ClientCycle(request)
             try:
-                return self._exchange(stream, cycle, request, timeout, body)
+                return self._exchange(stream, cycle, request, timeout, deadline, body)
             except (ConnectionClosed, IncompleteResponse):
                 stream.close()
                 if reused and retry_allowed and cycle.bytes_received == 0:
@@ -184,6 +190,7 @@ class HTTPDriver:
         cycle: ClientCycle,
         request: Request,
         timeout: float | None,
+        deadline: float | None,
         body: Iterable[bytes] | None,
     ) -> Response | tuple[Stream, ResponseHead, bytes]:
         stream.settimeout(timeout)
@@ -195,7 +202,21 @@ class HTTPDriver:
             stream.send_all(cycle.end_body())
         pending: list[bytes] = []
         while True:
-            data = stream.recv(READ_SIZE)
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ReadTimeout(
+                        f"no complete response head to {request.method} {request.target} "
+                        f"within {timeout:g} s"
+                    )
+                stream.settimeout(remaining)
+            try:
+                data = stream.recv(READ_SIZE)
+            except ReadTimeout as exc:
+                raise ReadTimeout(
+                    f"{exc}: no complete response head to {request.method} {request.target} "
+                    f"within {timeout:g} s"
+                ) from exc
             complete = False
             reusable = False
             head: ResponseHead | None = None
@@ -210,6 +231,8 @@ class HTTPDriver:
                     complete, reusable = True, event.reusable
             if head is not None or cycle.state in (CycleState.RECEIVING_BODY, CycleState.COMPLETE):
                 assert cycle.head is not None
+                if deadline is not None and not complete:
+                    stream.settimeout(timeout)  # the body: each read bounded on its own
                 return Response(
                     self.pool, stream, cycle, cycle.head, pending, complete, reusable,
                     request.target,

@@ -7,14 +7,36 @@ response head are served first, so nothing the daemon sent early is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from ..errors import FrameError, StreamError
 from ..protocol import demux
 from ..protocol.body import Buffer
 from ..protocol.http import ResponseHead
 from ..transport.base import Stream
 
 READ_SIZE = 256 * 1024
+
+
+def demux_pieces(pieces: Iterable[bytes], join: bool = True) -> Iterator[tuple[int, bytes]]:
+    """Demultiplex a byte stream into ``(stream, payload)`` frames, in order.
+
+    When a frame is bad (or the daemon sends an in-band error), the frames decoded before it in
+    the same piece are yielded first and the error is raised after them, with its ``frames``
+    emptied since the consumer already has them: no complete output is lost.
+    """
+    demuxer = demux.Demuxer(join=join)
+    for piece in pieces:
+        if not piece:
+            continue
+        try:
+            frames = demuxer.feed(piece)
+        except (FrameError, StreamError) as exc:
+            earlier, exc.frames = list(exc.frames), []
+            yield from earlier
+            raise
+        yield from frames
+    demuxer.close()
 
 
 class HijackedSocket:
@@ -68,10 +90,7 @@ class HijackedSocket:
             for data in self.iter_raw():
                 yield demux.STDOUT, data
             return
-        demuxer = demux.Demuxer(join=join)
-        for data in self.iter_raw():
-            yield from demuxer.feed(data)
-        demuxer.close()
+        yield from demux_pieces(self.iter_raw(), join)
 
     # -------------------------------------------------------------- writing
 

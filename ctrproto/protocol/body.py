@@ -169,14 +169,20 @@ class ChunkedBody(BodyDecoder):
                 self._chunks += 1
                 self._state = _DATA if self._chunk_left else _TRAILER
             elif state == _DATA_END:
-                line, pos = self._take_line(view, pos)
-                if line is None:
-                    break
-                if line.strip(b"\r\n"):
+                # Exactly CRLF (or a bare LF) must follow a chunk: anything else is refused at
+                # once rather than after waiting for a line end that may never come.
+                byte = view[pos]
+                if byte == 0x0A:
+                    self._line.clear()
+                    self._state = _SIZE
+                elif byte == 0x0D and not self._line:
+                    self._line += b"\r"
+                else:
                     raise ProtocolError(
-                        f"chunk {self._chunks} is followed by {line[:32]!r} instead of CRLF"
+                        f"chunk {self._chunks} is followed by "
+                        f"{bytes(self._line) + view[pos : pos + 32]!r} instead of CRLF"
                     )
-                self._state = _SIZE
+                pos += 1
             else:  # trailer section: header lines until an empty line
                 line, pos = self._take_line(view, pos)
                 if line is None:

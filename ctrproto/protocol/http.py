@@ -247,9 +247,11 @@ class ClientCycle:
             if not decoder.done:
                 try:
                     decoder.eof()
-                except IncompleteResponse:
+                except IncompleteResponse as exc:
                     self.state = CycleState.FAILED
-                    raise
+                    raise IncompleteResponse(
+                        f"{exc} (response to {self.request.method} {self.request.target})"
+                    ) from None
             self.state = CycleState.COMPLETE
             return [ResponseComplete(reusable=False)] if decoder.done else []
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 from ..errors import ConnectTimeout, InvalidAddress
 from .socket_stream import SocketStream, connect_error
@@ -25,9 +26,20 @@ class UnixTransport:
 
     def connect(self, timeout: float | None) -> SocketStream:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             sock.settimeout(timeout)
-            sock.connect(self.path)
+            while True:
+                try:
+                    sock.connect(self.path)
+                    break
+                except BlockingIOError:
+                    # With a timeout the socket is non-blocking, and a Unix socket whose accept
+                    # backlog is full (a busy daemon) says EAGAIN at once instead of waiting:
+                    # wait for room until the connect timeout, as a TCP connect would.
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise TimeoutError("accept backlog full") from None
+                    time.sleep(0.005)
         except TimeoutError as exc:
             sock.close()
             raise ConnectTimeout(

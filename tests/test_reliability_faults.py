@@ -375,7 +375,8 @@ def test_truncated_stream_delivers_everything_before_the_cut(
     server = fake(logs_head())
     client = client_for(server)
     got, err = stream_logs(client)
-    assert got == [b"line 0\n", b"line 1\n", b"line 2\n"]
+    # Consecutive stdout frames may come out joined; what matters is that all of them do.
+    assert b"".join(got) == b"line 0\nline 1\nline 2\n"
     assert isinstance(err, IncompleteResponse)
     assert "chunked body cut off inside chunk 4" in str(err)
     works_again(client)

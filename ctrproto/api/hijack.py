@@ -18,7 +18,7 @@ from ..transport.base import Stream
 READ_SIZE = 256 * 1024
 
 
-def demux_pieces(pieces: Iterable[bytes], join: bool = True) -> Iterator[tuple[int, bytes]]:
+def demux_pieces(pieces: Iterable[Buffer], join: bool = True) -> Iterator[tuple[int, bytes]]:
     """Demultiplex a byte stream into ``(stream, payload)`` frames, in order.
 
     When a frame is bad (or the daemon sends an in-band error), the frames decoded before it in
@@ -84,13 +84,30 @@ class HijackedSocket:
                 return
             yield data
 
+    def _iter_views(self) -> Iterator[memoryview]:
+        """Reads into one reused buffer: each view is valid only until the next is asked for.
+
+        For the demuxer, which copies what it keeps, this saves allocating (and copying into) a
+        new object per read - on an exec or attach stream the client's main cost.
+        """
+        if self._pending:
+            pending, self._pending = self._pending, b""
+            yield memoryview(pending)
+        buffer = bytearray(READ_SIZE)
+        view = memoryview(buffer)
+        while True:
+            n = self._stream.recv_into(buffer)
+            if not n:
+                return
+            yield view[:n]
+
     def iter_frames(self, join: bool = True) -> Iterator[tuple[int, bytes]]:
         """``(stream, payload)`` pairs; a TTY stream is reported as stdout."""
         if self.tty:
             for data in self.iter_raw():
                 yield demux.STDOUT, data
             return
-        yield from demux_pieces(self.iter_raw(), join)
+        yield from demux_pieces(self._iter_views(), join)
 
     # -------------------------------------------------------------- writing
 

@@ -9,15 +9,34 @@ pieces found, plus - once the body is complete - whatever bytes followed it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import List, Tuple, Union
 
 from ..errors import IncompleteResponse, ProtocolError
+from .demux import pure_requested
 
 Buffer = Union[bytes, bytearray, memoryview]
 #: Payload pieces and, when the body ended inside this input, the bytes that followed it.
 Decoded = Tuple[List[bytes], bytes | None]
 
 MAX_CHUNK_LINE = 4096
+
+
+def _load_scan() -> Callable[..., tuple[bytes, int, int, int, int, int]] | None:
+    """The compiled fast path of chunked framing, unless absent or ruled out by the environment."""
+    if pure_requested():
+        return None
+    try:
+        from ._chunked import scan
+    except ImportError:
+        return None
+    return scan  # type: ignore[no-any-return]
+
+
+#: ``ctrproto.protocol._chunked.scan`` when it was built (``CTRPROTO_PURE_PYTHON`` rules it out).
+SCAN = _load_scan()
+#: Which chunked framing is active: "cython" (fast path compiled) or "python".
+CHUNKED_IMPLEMENTATION = "python" if SCAN is None else "cython"
 
 
 class BodyDecoder:
@@ -110,10 +129,15 @@ class ChunkedBody(BodyDecoder):
     """``Transfer-Encoding: chunked`` as a small explicit state machine.
 
     Only the chunk-size lines and the CRLFs after each chunk are buffered; payload bytes go straight
-    from the input to the output pieces.
+    from the input to the output.  When the compiled ``scan`` is available it frames the common,
+    well-formed runs of chunks in C and hands back to this machine at anything else, so the edge
+    cases and every error message exist once, here.  Each ``feed`` returns at most one joined
+    payload piece: a log body is one chunk per line, and per-line objects are what a pipeline
+    cannot afford.
     """
 
     def __init__(self) -> None:
+        self._scan = SCAN
         self._state = _SIZE
         self._line = bytearray()
         self._chunk_left = 0
@@ -148,10 +172,27 @@ class ChunkedBody(BodyDecoder):
         if self.done:
             return [], bytes(data)
         view = data if isinstance(data, bytes) else bytes(data)
+        out, rest = self._frame(view)
+        if len(out) > 1:
+            out = [b"".join(out)]
+        return out, rest
+
+    def _frame(self, view: bytes) -> Decoded:
         n = len(view)
         pos = 0
         out: List[bytes] = []
+        scan = self._scan
         while pos < n:
+            if scan is not None and not self._line and self._state != _TRAILER:
+                payload, pos, self._state, self._chunk_left, chunks, got = scan(
+                    view, pos, self._state, self._chunk_left
+                )
+                if got:
+                    out.append(payload)
+                    self._received += got
+                self._chunks += chunks
+                if pos >= n:
+                    break
             state = self._state
             if state == _DATA:
                 take = min(self._chunk_left, n - pos)

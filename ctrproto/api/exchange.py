@@ -26,7 +26,11 @@ from ..protocol.request import Request
 from ..transport.base import Stream
 from .pool import ConnectionPool
 
-READ_SIZE = 256 * 1024
+#: First read of an exchange: holds the head and most whole answers, and stays below the size
+#: where the allocator maps fresh pages for every read.
+HEAD_READ_SIZE = 64 * 1024
+#: Body reads go into one buffer per response, reused: no allocation (or page faults) per read.
+BODY_READ_SIZE = 256 * 1024
 
 
 class Response:
@@ -52,6 +56,7 @@ class Response:
         self._cycle = cycle
         self.head = head
         self._pending = pending
+        self._buffer: bytearray | None = None
         self._complete = complete
         self._reusable = reusable
         self.url = url
@@ -100,7 +105,11 @@ class Response:
         stream = self._stream
         if stream is None:
             raise ConnectionClosed("the response was closed before its body was read")
-        data = stream.recv(READ_SIZE)
+        if self._buffer is None:
+            self._buffer = bytearray(BODY_READ_SIZE)
+        n = stream.recv_into(self._buffer)
+        # The cycle copies what it keeps out of the view before the buffer is read into again.
+        data = memoryview(self._buffer)[:n] if n else b""
         for event in self._cycle.receive(data):
             if type(event) is BodyData:
                 self._pending.append(event.data)
@@ -211,7 +220,7 @@ class HTTPDriver:
                     )
                 stream.settimeout(remaining)
             try:
-                data = stream.recv(READ_SIZE)
+                data = stream.recv(HEAD_READ_SIZE)
             except ReadTimeout as exc:
                 raise ReadTimeout(
                     f"{exc}: no complete response head to {request.method} {request.target} "

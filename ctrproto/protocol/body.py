@@ -171,8 +171,24 @@ class ChunkedBody(BodyDecoder):
     def feed(self, data: Buffer) -> Decoded:
         if self.done:
             return [], bytes(data)
-        view = data if isinstance(data, bytes) else bytes(data)
-        out, rest = self._frame(view)
+        out: List[bytes] = []
+        pos = 0
+        scan = self._scan
+        if scan is not None and not self._line and self._state != _TRAILER:
+            # The compiled scan reads any buffer in place (a reused read buffer included).
+            payload, pos, self._state, self._chunk_left, chunks, got = scan(
+                data, 0, self._state, self._chunk_left
+            )
+            if got:
+                out.append(payload)
+                self._received += got
+            self._chunks += chunks
+            if pos >= len(data):
+                return out, None
+        # The rest - an edge case, a partial line or a malformed byte - as bytes for the machine.
+        view = data if isinstance(data, bytes) and pos == 0 else bytes(memoryview(data)[pos:])
+        more, rest = self._frame(view)
+        out.extend(more)
         if len(out) > 1:
             out = [b"".join(out)]
         return out, rest

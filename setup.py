@@ -25,7 +25,8 @@ EXTENSIONS = [
 def _warn(reason: object) -> None:
     bar = "*" * 75
     print(
-        f"\n{bar}\nWARNING: the compiled accelerators (demuxer, chunked framing) could not be built:\n"
+        f"\n{bar}\nWARNING: the compiled accelerators (demuxer, chunked framing) could not be "
+        "built:\n"
         f"  {reason}\nctrproto is installed with their pure-Python twins instead "
         f"(same behaviour, slower).\n{bar}\n",
         file=sys.stderr,

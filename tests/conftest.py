@@ -13,6 +13,7 @@ when the session ends is removed and reported as a failure.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 import uuid
@@ -69,6 +70,19 @@ def _session_containers(host: str) -> list[str]:
     with APIClient(base_url=host) as client:
         found = client.containers(all=True, filters={"label": f"{TEST_LABEL}={SESSION}"})
     return [c["Id"][:12] for c in found]
+
+
+@pytest.fixture(scope="session")
+def tb(testbed: Testbed | None) -> dict[str, str]:
+    """The testbed's env.json (ports, key and certificate paths), for the transport tests."""
+    if testbed is None:
+        pytest.skip("transport tests need the project's testbed (not --docker-host)")
+    env = getattr(testbed, "env", None)
+    if isinstance(env, dict) and "CTRPROTO_TESTBED_TLS_HOST" in env:
+        return env
+    directory = Path(os.environ.get("CTRPROTO_TESTBED_DIR", str(REPO / ".testbed")))
+    data: dict[str, str] = json.loads((directory / "env.json").read_text())
+    return data
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The layering rule, checked on the source: nothing lower imports anything higher.
 
-protocol <- transport <- api <- models; the sans-IO parts (protocol, engine, types) import no
+protocol <- transport <- api <- models <- aio; the sans-IO parts (protocol, engine, types) import no
 sockets, threads or clocks, so the asyncio driver can reuse them unchanged.
 """
 
@@ -25,6 +25,7 @@ RANKS = {
     "config": 3,
     "api": 4,
     "models": 5,
+    "aio": 6,
 }
 SANS_IO = ("protocol", "engine", "types")
 IO_MODULES = {"socket", "ssl", "select", "selectors", "threading", "asyncio", "time", "paramiko"}

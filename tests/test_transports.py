@@ -7,7 +7,6 @@ class and that the message names the cause.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from transport_helpers import client_kwargs, ssh_options, ssh_url, tls_config
 
 from ctrproto import APIClient
 from ctrproto.errors import (
@@ -41,57 +41,8 @@ TRANSPORTS = ["unix", "tcp", "tls", "ssh", "ssh-dial-stdio"]
 BIG = 50 * 1024 * 1024
 
 
-@pytest.fixture(scope="session")
-def tb(testbed: Any) -> dict[str, str]:
-    """The testbed's env.json (ports, key and certificate paths)."""
-    if testbed is None:
-        pytest.skip("transport tests need the project's testbed (not --docker-host)")
-    env = getattr(testbed, "env", None)
-    if isinstance(env, dict) and "CTRPROTO_TESTBED_TLS_HOST" in env:
-        return env
-    directory = Path(os.environ.get("CTRPROTO_TESTBED_DIR", str(REPO / ".testbed")))
-    data: dict[str, str] = json.loads((directory / "env.json").read_text())
-    return data
-
-
-def tls_config(tb: dict[str, str], **kwargs: Any) -> TLSConfig:
-    d = tb["CTRPROTO_TESTBED_TLS_DIR"]
-    kwargs.setdefault("client_cert", (f"{d}/cert.pem", f"{d}/key.pem"))
-    kwargs.setdefault("ca_cert", f"{d}/ca.pem")
-    return TLSConfig(**kwargs)
-
-
-def ssh_options(tb: dict[str, str], **overrides: Any) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "identity_file": tb["CTRPROTO_TESTBED_SSH_KEY"],
-        "known_hosts": tb["CTRPROTO_TESTBED_SSH_KNOWN_HOSTS"],
-        "allow_agent": False,
-        "ssh_config_path": "",
-        "ssh_timeout": 15,
-    }
-    options.update(overrides)
-    return options
-
-
-def ssh_url(tb: dict[str, str], path: str | None = None, dial_stdio: bool = False) -> str:
-    base = tb["CTRPROTO_TESTBED_SSH_HOST_DIAL_STDIO" if dial_stdio else "CTRPROTO_TESTBED_SSH_HOST"]
-    return base + (path if path is not None else tb["CTRPROTO_TESTBED_DOCKER_SOCK"])
-
-
 def client_for(name: str, tb: dict[str, str]) -> APIClient:
-    if name == "unix":
-        return APIClient(base_url=tb["DOCKER_HOST"], timeout=60)
-    if name == "tcp":
-        return APIClient(base_url=tb["CTRPROTO_TESTBED_TCP_HOST"], timeout=60)
-    if name == "tls":
-        return APIClient(base_url=tb["CTRPROTO_TESTBED_TLS_HOST"], tls=tls_config(tb), timeout=60)
-    if name == "ssh":
-        return APIClient(base_url=ssh_url(tb), timeout=60, **ssh_options(tb))
-    if name == "ssh-dial-stdio":
-        # The path after the host is the testbed socket; dial-stdio reaches it through the
-        # sshd's SetEnv DOCKER_HOST, so the URL names the default socket.
-        return APIClient(base_url=ssh_url(tb, "", dial_stdio=True), timeout=60, **ssh_options(tb))
-    raise AssertionError(name)
+    return APIClient(timeout=60, **client_kwargs(name, tb))
 
 
 @pytest.fixture(params=TRANSPORTS)

@@ -10,9 +10,11 @@ import threading
 from collections.abc import Generator, Iterable, Mapping
 from typing import Any
 
-from ..engine.responses import api_error
-from ..engine.versions import negotiate, normalize_version, version_lt
-from ..errors import DockerConnectionError, InvalidVersion, NotFound, NullResource, ResponseInfo
+from ..engine import endpoints
+from ..engine.endpoints import DEFAULT, Call, check_resource
+from ..engine.responses import api_error, redirect_error
+from ..engine.versions import negotiate, normalize_version
+from ..errors import DockerConnectionError, InvalidVersion
 from ..protocol.jsonstream import JSONStreamDecoder
 from ..protocol.request import DEFAULT_USER_AGENT, QueryValue, Request, build_request, path
 from ..transport.base import Transport
@@ -28,15 +30,6 @@ MAX_ERROR_BODY = 1024 * 1024
 #: ``..`` segments (``../../info``) is answered with a redirect to another endpoint.  Following it
 #: would return that endpoint's data as if it were the object asked for, so it is NotFound.
 REDIRECTS = (301, 302, 303, 307, 308)
-
-
-class _Default:
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-
-#: Marks "use the client's timeout" where ``None`` already means "wait forever".
-DEFAULT: Any = _Default()
 
 
 class BaseClient:
@@ -86,11 +79,7 @@ class BaseClient:
         return negotiate(str(info["ApiVersion"]), info.get("MinAPIVersion"))
 
     def _require_version(self, needed: str, feature: str) -> None:
-        if version_lt(self.api_version, needed):
-            raise InvalidVersion(
-                f"{feature} needs API {needed} or newer; this client negotiated "
-                f"{self.api_version}"
-            )
+        endpoints.require_version(self.api_version, needed, feature)
 
     # ------------------------------------------------------------------ requests
 
@@ -199,18 +188,12 @@ class BaseClient:
 
     def _raise_redirect(self, response: Response) -> None:
         response.close()
-        url = f"{self.base_url}{response.url}"
-        explanation = (
-            f"the daemon redirected {response.url} to {response.headers.get('location', '?')!r}: "
-            "there is no such object (an id or name with '/' or '..' segments is not followed "
-            "to another endpoint)"
-        )
-        raise NotFound(
-            explanation,
-            response=ResponseInfo(
-                response.status_code, response.reason, response.headers, b"", url
-            ),
-            explanation=explanation,
+        raise redirect_error(
+            response.status_code,
+            response.reason,
+            response.headers,
+            response.url,
+            f"{self.base_url}{response.url}",
         )
 
     def _get(self, endpoint: str, **kwargs: Any) -> Response:
@@ -227,6 +210,23 @@ class BaseClient:
 
     def _head(self, endpoint: str, **kwargs: Any) -> Response:
         return self._request("HEAD", endpoint, **kwargs)
+
+    def _call(self, call: Call) -> Response:
+        """Perform a request built by :mod:`ctrproto.engine.endpoints`."""
+        return self._request(
+            call.method,
+            call.endpoint,
+            params=call.params,
+            json=call.json,
+            headers=call.headers,
+            timeout=call.request_timeout(self.timeout),
+            stream_timeout=call.stream_timeout,
+            versioned=call.versioned,
+            image_request=call.image_request,
+        )
+
+    def _call_json(self, call: Call) -> Any:
+        return call.result(self._json(self._call(call)))
 
     # ------------------------------------------------------------------ results
 
@@ -299,6 +299,16 @@ class BaseClient:
         stream.settimeout(None)
         return HijackedSocket(stream, head, trailing, tty)
 
+    def _hijack_call(self, call: Call, tty: bool) -> HijackedSocket:
+        return self._hijack(
+            call.method,
+            call.endpoint,
+            params=call.params,
+            json=call.json,
+            tty=tty,
+            timeout=call.request_timeout(self.timeout),
+        )
+
     # ------------------------------------------------------------------ lifecycle
 
     @property
@@ -320,13 +330,4 @@ class BaseClient:
         self.close()
 
 
-def check_resource(value: Any, what: str = "resource id") -> str:
-    """Accept an id/name string or an object with ``.id`` (as docker-py's models)."""
-    if isinstance(value, dict):
-        value = value.get("Id") or value.get("id")
-    elif hasattr(value, "id"):
-        value = value.id
-    if not value or not isinstance(value, str):
-        raise NullResource(f"{what} was not specified")
-    return value
-
+__all__ = ["DEFAULT", "BaseClient", "check_resource"]

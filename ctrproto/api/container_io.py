@@ -14,8 +14,8 @@ import json
 from collections.abc import Generator, Mapping
 from typing import Any, Union
 
-from ..engine.utils import format_timestamp
-from ..errors import InvalidArgument, ProtocolError
+from ..engine import endpoints
+from ..errors import ProtocolError
 from .base import BaseClient, check_resource
 from .hijack import HijackedSocket
 from .output import Output, iter_body, rechunk, shape_output, socket_frames
@@ -32,9 +32,7 @@ StatsResult = Union[
 
 class ContainerIOMixin(BaseClient):
     def _container_tty(self, container: Any) -> bool:
-        # The daemon frames output unless the container has a TTY; only inspect tells which.
-        info = self._json(self._get(self._url("/containers/{}/json", check_resource(container))))
-        return bool(info["Config"].get("Tty"))
+        return endpoints.container_tty(self._call_json(endpoints.inspect_container(container)))
 
     # ------------------------------------------------------------------ logs and attach
 
@@ -55,29 +53,12 @@ class ContainerIOMixin(BaseClient):
         ``tail`` is ``"all"`` or a line count (a negative count means all, as in docker-py);
         ``since``/``until`` take a ``datetime``, int epoch seconds or float epoch seconds.
         """
-        cid = check_resource(container)
-        if follow is None:
-            follow = stream
-        if isinstance(tail, bool) or not (tail == "all" or isinstance(tail, int)):
-            raise InvalidArgument(f"tail must be 'all' or an integer, got {tail!r}")
-        params: dict[str, Any] = {
-            "stdout": stdout,
-            "stderr": stderr,
-            "timestamps": timestamps,
-            "follow": follow,
-            "tail": tail if isinstance(tail, int) and tail >= 0 else "all",
-        }
-        if since is not None:
-            params["since"] = format_timestamp(since)
-        if until is not None:
-            self._require_version("1.35", "logs(until=...)")
-            params["until"] = format_timestamp(until)
-        tty = self._container_tty(cid)
-        response = self._get(
-            self._url("/containers/{}/logs", cid),
-            params=params,
-            stream_timeout=None if follow else self.timeout,
+        call = endpoints.logs(
+            self.api_version, container, stdout, stderr, stream, timestamps, tail, since, follow,
+            until,
         )
+        tty = self._container_tty(container)
+        response = self._call(call)
         if tty:
             chunks = self._stream_raw(response)
         else:
@@ -112,12 +93,8 @@ class ContainerIOMixin(BaseClient):
 
         ``params`` defaults to stdout, stderr and stream; add ``stdin=1`` to write.
         """
-        if ws:
-            raise InvalidArgument("attach_socket(ws=True): websocket attach is not supported")
-        cid = check_resource(container)
-        query = dict(params if params is not None else {"stdout": 1, "stderr": 1, "stream": 1})
-        tty = self._container_tty(cid)
-        return self._hijack("POST", self._url("/containers/{}/attach", cid), params=query, tty=tty)
+        call = endpoints.attach(container, params, ws)
+        return self._hijack_call(call, tty=self._container_tty(container))
 
     # ------------------------------------------------------------------ filesystem
 
@@ -202,19 +179,11 @@ class ContainerIOMixin(BaseClient):
         body bytes otherwise.  ``one_shot`` (API 1.41, ``stream=False`` only) skips the second
         sample the daemon otherwise waits for, so ``precpu_stats`` is empty but the answer is fast.
         """
-        params: dict[str, Any] = {"stream": stream}
-        if one_shot is not None:
-            self._require_version("1.41", "stats(one_shot=...)")
-            if stream and one_shot:
-                raise InvalidArgument("one_shot is only available with stream=False")
-            params["one-shot"] = one_shot
-        url = self._url("/containers/{}/stats", check_resource(container))
+        call = endpoints.stats(self.api_version, container, decode, stream, one_shot)
         if not stream:
-            if decode:
-                raise InvalidArgument("decode is only available with stream=True")
-            result: dict[str, Any] = self._json(self._get(url, params=params))
+            result: dict[str, Any] = self._call_json(call)
             return result
-        response = self._get(url, params=params, stream_timeout=None)
+        response = self._call(call)
         if decode:
             return self._stream_json(response)
         return self._stream_raw(response)

@@ -9,14 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..engine import api_config
+from ..engine import api_config, endpoints
+from ..engine.endpoints import DEFAULT_STOP_GRACE
 from ..engine.utils import convert_filters, parse_bytes
-from ..errors import DeprecatedMethod
 from ..types import EndpointConfig
 from .base import BaseClient, check_resource
-
-#: The daemon's own default grace period before it kills a container on stop/restart.
-DEFAULT_STOP_GRACE = 10
 
 
 class ContainerApiMixin(BaseClient):
@@ -34,27 +31,13 @@ class ContainerApiMixin(BaseClient):
         size: bool = False,
         filters: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"all": all, "size": size, "trunc_cmd": trunc}
-        if limit is not None and limit >= 0:
-            params["limit"] = limit
-        if latest:
-            params["limit"] = 1
-        merged = dict(filters or {})
-        if since:
-            merged["since"] = since
-        if before:
-            merged["before"] = before
-        if merged:
-            params["filters"] = convert_filters(merged)
-        result: list[dict[str, Any]] = self._json(self._get("/containers/json", params=params))
-        if quiet:
-            return [{"Id": item["Id"]} for item in result]
+        result: list[dict[str, Any]] = self._call_json(
+            endpoints.containers(quiet, all, trunc, latest, since, before, limit, size, filters)
+        )
         return result
 
     def inspect_container(self, container: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self._json(
-            self._get(self._url("/containers/{}/json", check_resource(container, "container")))
-        )
+        result: dict[str, Any] = self._call_json(endpoints.inspect_container(container))
         return result
 
     def diff(self, container: Any) -> list[dict[str, Any]]:
@@ -80,12 +63,8 @@ class ContainerApiMixin(BaseClient):
 
         404 means the image is missing (``ImageNotFound``), so that ``run()`` knows to pull.
         """
-        params: dict[str, Any] = {"name": name}
-        if platform is not None:
-            self._require_version("1.41", "platform")
-            params["platform"] = platform
-        result: dict[str, Any] = self._json(
-            self._post("/containers/create", params=params, json=dict(config), image_request=True)
+        result: dict[str, Any] = self._call_json(
+            endpoints.create_container_from_config(self.api_version, config, name, platform)
         )
         return result
 
@@ -122,40 +101,37 @@ class ContainerApiMixin(BaseClient):
         ``ports`` lists ports to expose and ``volumes`` container paths, as in docker-py; bind
         them with ``host_config=client.create_host_config(port_bindings=..., binds=...)``.
         """
-        shared: dict[str, Any] = {
-            "hostname": hostname,
-            "user": user,
-            "detach": detach,
-            "stdin_open": stdin_open,
-            "tty": tty,
-            "environment": environment,
-            "network_disabled": network_disabled,
-            "name": name,
-            "entrypoint": entrypoint,
-            "working_dir": working_dir,
-            "domainname": domainname,
-            "mac_address": mac_address,
-            "labels": labels,
-            "stop_signal": stop_signal,
-            "healthcheck": healthcheck,
-            "stop_timeout": stop_timeout,
-            "use_config_proxy": use_config_proxy,
-            "platform": platform,
-        }
-        request = api_config.container_create_request(
-            self.api_version,
-            image,
-            command,
-            ports=ports,
-            volumes=volumes,
-            host_config=host_config,
-            networking_config=networking_config,
-            runtime=runtime,
-            **{key: value for key, value in shared.items() if value is not None},
+        result: dict[str, Any] = self._call_json(
+            endpoints.create_container(
+                self.api_version,
+                image,
+                command,
+                ports=ports,
+                volumes=volumes,
+                host_config=host_config,
+                networking_config=networking_config,
+                runtime=runtime,
+                hostname=hostname,
+                user=user,
+                detach=detach,
+                stdin_open=stdin_open,
+                tty=tty,
+                environment=environment,
+                network_disabled=network_disabled,
+                name=name,
+                entrypoint=entrypoint,
+                working_dir=working_dir,
+                domainname=domainname,
+                mac_address=mac_address,
+                labels=labels,
+                stop_signal=stop_signal,
+                healthcheck=healthcheck,
+                stop_timeout=stop_timeout,
+                use_config_proxy=use_config_proxy,
+                platform=platform,
+            )
         )
-        return self.create_container_from_config(
-            request.body, name=request.params.get("name"), platform=request.params.get("platform")
-        )
+        return result
 
     def create_host_config(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """A ``HostConfig`` dict for ``create_container(host_config=...)``.
@@ -178,45 +154,18 @@ class ContainerApiMixin(BaseClient):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _grace_timeout(self, grace: int | None) -> float | None:
-        """The HTTP timeout of a call that waits ``grace`` seconds in the daemon before killing."""
-        if self.timeout is None:
-            return None
-        return self.timeout + (grace if grace is not None else DEFAULT_STOP_GRACE)
-
     def start(self, container: Any, *args: Any, **kwargs: Any) -> None:
-        if args or kwargs:
-            raise DeprecatedMethod(
-                "start() no longer takes configuration; pass it to create_container() instead"
-            )
-        self._discard(self._post(self._url("/containers/{}/start", check_resource(container))))
+        self._discard(self._call(endpoints.start(container, *args, **kwargs)))
 
     def stop(self, container: Any, timeout: int | None = None) -> None:
-        params = {"t": timeout} if timeout is not None else None
-        self._discard(
-            self._post(
-                self._url("/containers/{}/stop", check_resource(container)),
-                params=params,
-                timeout=self._grace_timeout(timeout),
-            )
-        )
+        self._discard(self._call(endpoints.stop(container, timeout)))
 
     def restart(self, container: Any, timeout: int | None = DEFAULT_STOP_GRACE) -> None:
-        params = {"t": timeout} if timeout is not None else None
-        self._discard(
-            self._post(
-                self._url("/containers/{}/restart", check_resource(container)),
-                params=params,
-                timeout=self._grace_timeout(timeout),
-            )
-        )
+        self._discard(self._call(endpoints.restart(container, timeout)))
 
     def kill(self, container: Any, signal: str | int | None = None) -> None:
         """Send a signal, by name (``"SIGUSR1"``, ``"HUP"``) or number; default ``SIGKILL``."""
-        params = {"signal": signal} if signal is not None else None
-        self._discard(
-            self._post(self._url("/containers/{}/kill", check_resource(container)), params=params)
-        )
+        self._discard(self._call(endpoints.kill(container, signal)))
 
     def pause(self, container: Any) -> None:
         self._discard(self._post(self._url("/containers/{}/pause", check_resource(container))))
@@ -232,28 +181,15 @@ class ContainerApiMixin(BaseClient):
         ``timeout=None`` waits as long as it takes: the client's request timeout would cut
         legitimate long waits.
         """
-        params = None
-        if condition is not None:
-            self._require_version("1.30", "wait(condition=...)")
-            params = {"condition": condition}
-        result: dict[str, Any] = self._json(
-            self._post(
-                self._url("/containers/{}/wait", check_resource(container)),
-                params=params,
-                timeout=timeout,
-            )
+        result: dict[str, Any] = self._call_json(
+            endpoints.wait(self.api_version, container, timeout, condition)
         )
         return result
 
     def remove_container(
         self, container: Any, v: bool = False, link: bool = False, force: bool = False
     ) -> None:
-        self._discard(
-            self._delete(
-                self._url("/containers/{}", check_resource(container)),
-                params={"v": v, "link": link, "force": force},
-            )
-        )
+        self._discard(self._call(endpoints.remove_container(container, v, link, force)))
 
     def prune_containers(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Remove stopped containers; returns ``ContainersDeleted`` and ``SpaceReclaimed``."""

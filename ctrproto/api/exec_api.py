@@ -7,11 +7,10 @@ as a generator, demultiplexed, or taken as the socket itself (to write the proce
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Generator, Mapping
 from typing import Any, Literal, Union, overload
 
-from ..errors import InvalidArgument
+from ..engine import endpoints
 from .base import BaseClient, check_resource
 from .hijack import HijackedSocket
 from .output import DemuxedChunk, Output, shape_output, socket_frames
@@ -38,33 +37,17 @@ class ExecApiMixin(BaseClient):
 
         409 (``Conflict``) when the container is not running.
         """
-        body: dict[str, Any] = {
-            "AttachStdin": stdin,
-            "AttachStdout": stdout,
-            "AttachStderr": stderr,
-            "Tty": tty,
-            "Privileged": privileged,
-            "User": user,
-            "Cmd": shlex.split(cmd) if isinstance(cmd, str) else list(cmd),
-        }
-        if environment is not None:
-            self._require_version("1.25", "exec_create(environment=...)")
-            body["Env"] = _environment(environment)
-        if workdir is not None:
-            self._require_version("1.35", "exec_create(workdir=...)")
-            body["WorkingDir"] = workdir
-        if detach_keys is not None:
-            body["DetachKeys"] = detach_keys
-        result: dict[str, Any] = self._json(
-            self._post(self._url("/containers/{}/exec", check_resource(container)), json=body)
+        result: dict[str, Any] = self._call_json(
+            endpoints.exec_create(
+                self.api_version, container, cmd, stdout, stderr, stdin, tty, privileged, user,
+                environment, workdir, detach_keys,
+            )
         )
         return result
 
     def exec_inspect(self, exec_id: Any) -> dict[str, Any]:
         """State of an exec: ``Running``, ``ExitCode`` (``None`` until it ends), ``Pid`` ..."""
-        result: dict[str, Any] = self._json(
-            self._get(self._url("/exec/{}/json", check_resource(exec_id, "exec_id")))
-        )
+        result: dict[str, Any] = self._call_json(endpoints.exec_inspect(exec_id))
         return result
 
     def exec_resize(
@@ -163,23 +146,12 @@ class ExecApiMixin(BaseClient):
         as :meth:`attach` shapes it (``stream``, ``demux``).  ``tty`` must match the
         ``exec_create`` call: it tells the daemon whether to multiplex the output.
         """
-        if detach and (stream or socket):
-            raise InvalidArgument("exec_start(detach=True) returns no output to stream")
-        exec_path = self._url("/exec/{}/start", check_resource(exec_id, "exec_id"))
-        body = {"Detach": detach, "Tty": tty}
+        call = endpoints.exec_start(exec_id, detach, tty, stream, socket)
         if detach:
-            self._discard(self._post(exec_path, json=body))
+            self._discard(self._call(call))
             return b""
-        sock = self._hijack("POST", exec_path, json=body, tty=tty)
+        sock = self._hijack_call(call, tty=tty)
         if socket:
             return sock
         return shape_output(socket_frames(sock), stream, demux)
 
-
-def _environment(environment: Mapping[str, Any] | list[str]) -> list[str]:
-    if isinstance(environment, Mapping):
-        return [
-            f"{key}={value}" if value is not None else str(key)
-            for key, value in environment.items()
-        ]
-    return [str(item) for item in environment]

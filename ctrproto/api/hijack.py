@@ -18,24 +18,33 @@ from ..transport.base import Stream
 READ_SIZE = 256 * 1024
 
 
-def demux_pieces(pieces: Iterable[Buffer], join: bool = True) -> Iterator[tuple[int, bytes]]:
-    """Demultiplex a byte stream into ``(stream, payload)`` frames, in order.
+def feed_frames(
+    demuxer: demux.Demuxer, piece: Buffer
+) -> tuple[list[tuple[int, bytes]], FrameError | StreamError | None]:
+    """The frames completed by ``piece``, and the error of a bad frame (or in-band error) in it.
 
-    When a frame is bad (or the daemon sends an in-band error), the frames decoded before it in
-    the same piece are yielded first and the error is raised after them, with its ``frames``
-    emptied since the consumer already has them: no complete output is lost.
+    On an error the frames decoded before it are returned with it, and its ``frames`` emptied
+    since the caller hands those out first: no complete output is lost.  Shared by the sync and
+    asyncio readers, so both deliver exactly the same frames before an error.
     """
+    try:
+        return demuxer.feed(piece), None
+    except (FrameError, StreamError) as exc:
+        earlier, exc.frames = list(exc.frames), []
+        return earlier, exc
+
+
+def demux_pieces(pieces: Iterable[Buffer], join: bool = True) -> Iterator[tuple[int, bytes]]:
+    """Demultiplex a byte stream into ``(stream, payload)`` frames, in order (see
+    :func:`feed_frames` for what happens at a bad frame)."""
     demuxer = demux.Demuxer(join=join)
     for piece in pieces:
         if not piece:
             continue
-        try:
-            frames = demuxer.feed(piece)
-        except (FrameError, StreamError) as exc:
-            earlier, exc.frames = list(exc.frames), []
-            yield from earlier
-            raise
+        frames, error = feed_frames(demuxer, piece)
         yield from frames
+        if error is not None:
+            raise error
     demuxer.close()
 
 

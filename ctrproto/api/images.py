@@ -6,12 +6,11 @@ how ``containers.run()`` tells "pull it first" from any other failure.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Generator, Iterable, Mapping
 from typing import Any, Literal, Union, overload
 
-from ..engine.utils import convert_filters
+from ..engine import endpoints
+from ..engine.endpoints import encode_auth, split_repository_tag
 from ..protocol.jsonstream import JSONStreamDecoder
 from .base import BaseClient, check_resource
 
@@ -20,11 +19,7 @@ PullResult = Union[str, Generator[bytes, None, None], Generator[dict[str, Any], 
 
 class ImageApiMixin(BaseClient):
     def inspect_image(self, image: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self._json(
-            self._get(
-                self._url("/images/{}/json", check_resource(image, "image")), image_request=True
-            )
-        )
+        result: dict[str, Any] = self._call_json(endpoints.inspect_image(image))
         return result
 
     @overload
@@ -63,15 +58,9 @@ class ImageApiMixin(BaseClient):
         filters: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]] | list[str]:
         """Local images; ``name`` keeps those whose reference matches; ``quiet`` gives ids."""
-        merged = dict(filters or {})
-        if name:
-            merged["reference"] = name
-        params: dict[str, Any] = {"all": all, "only_ids": quiet}
-        if merged:
-            params["filters"] = convert_filters(merged)
-        result: list[dict[str, Any]] = self._json(self._get("/images/json", params=params))
-        if quiet:
-            return [item["Id"] for item in result]
+        result: list[dict[str, Any]] | list[str] = self._call_json(
+            endpoints.images(name, quiet, all, filters)
+        )
         return result
 
     def pull(
@@ -92,21 +81,8 @@ class ImageApiMixin(BaseClient):
         yields raw progress bytes, or dicts with ``decode=True``; otherwise the whole progress
         text is returned once the pull has finished.
         """
-        repo, image_tag = split_repository_tag(repository)
-        params: dict[str, Any] = {"fromImage": repo}
-        if not all_tags:
-            params["tag"] = tag or image_tag or "latest"
-        if platform is not None:
-            self._require_version("1.32", "pull(platform=...)")
-            params["platform"] = platform
-        headers = {"X-Registry-Auth": encode_auth(auth_config)} if auth_config else None
-        response = self._post(
-            "/images/create",
-            params=params,
-            headers=headers,
-            image_request=True,
-            timeout=None,  # a pull may take long before the daemon even answers
-            stream_timeout=None,
+        response = self._call(
+            endpoints.pull(self.api_version, repository, tag, auth_config, platform, all_tags)
         )
         if stream and decode:
             return self._stream_json(response, raise_on_error=True)
@@ -145,25 +121,6 @@ def _checked_progress(pieces: Iterable[bytes]) -> Generator[bytes, None, None]:
         decoder.feed(piece)
         yield piece
     decoder.close()
-
-
-def split_repository_tag(name: str) -> tuple[str, str | None]:
-    """``"host:5000/a/b:tag"`` → ``("host:5000/a/b", "tag")``; a digest counts as the tag.
-
-    A colon before the last ``/`` belongs to a registry port, not to a tag.
-    """
-    if "@" in name:
-        repo, digest = name.rsplit("@", 1)
-        return repo, digest
-    repo, sep, tag = name.rpartition(":")
-    if not sep or "/" in tag:
-        return name, None
-    return repo, tag
-
-
-def encode_auth(auth_config: Mapping[str, Any]) -> str:
-    """The ``X-Registry-Auth`` header value: URL-safe base64 of the JSON credentials."""
-    return base64.urlsafe_b64encode(json.dumps(dict(auth_config)).encode("utf-8")).decode("ascii")
 
 
 __all__ = ["ImageApiMixin", "PullResult", "encode_auth", "split_repository_tag"]

@@ -50,9 +50,14 @@ def stream_output(frames: Frames) -> Generator[bytes, None, None]:
         yield payload
 
 
+def demuxed_chunk(stream: int, payload: bytes) -> DemuxedChunk:
+    """One streamed frame in docker-py's demux shape: ``None`` on the silent side."""
+    return (None, payload) if stream == demux.STDERR else (payload, None)
+
+
 def stream_demuxed(frames: Frames) -> Generator[DemuxedChunk, None, None]:
     for stream, payload in frames:
-        yield (None, payload) if stream == demux.STDERR else (payload, None)
+        yield demuxed_chunk(stream, payload)
 
 
 def shape_output(

@@ -47,3 +47,23 @@ def api_error(
     if cls is NotFound and (image_request or _IMAGE_MISSING.search(explanation)):
         cls = ImageNotFound
     return cls(explanation, response=info, explanation=explanation)
+
+
+def redirect_error(
+    status_code: int, reason: str, headers: Mapping[str, str], target: str, url: str
+) -> NotFound:
+    """A redirect is how the daemon's router answers an id holding ``..`` or ``/`` segments.
+
+    Following it would return another endpoint's data as if it were the object asked for, so it
+    is a ``NotFound`` instead.
+    """
+    explanation = (
+        f"the daemon redirected {target} to {headers.get('location', '?')!r}: "
+        "there is no such object (an id or name with '/' or '..' segments is not followed "
+        "to another endpoint)"
+    )
+    return NotFound(
+        explanation,
+        response=ResponseInfo(status_code, reason, headers, b"", url),
+        explanation=explanation,
+    )

@@ -8,7 +8,7 @@ output stream has closed; it is polled briefly instead of returning a ``None`` t
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -18,6 +18,8 @@ __all__ = ["ExecOutput", "ExecResult", "run_exec"]
 
 #: How long to wait for exec inspect to report the exit code once the output has ended.
 EXIT_CODE_GRACE = 5.0
+#: How often exec inspect is asked again meanwhile.
+EXIT_CODE_POLL = 0.02
 
 
 class ExecResult(NamedTuple):
@@ -54,9 +56,7 @@ class ExecOutput:
                 self._done = True
                 self.exit_code = exit_code_of(self._api, self._exec_id)
             raise
-        if self._demux and isinstance(item, tuple):
-            return tuple(b"" if part is None else part for part in item)
-        return item
+        return filled(item) if self._demux else item
 
     def close(self) -> None:
         """Stop reading; the connection is dropped (the command keeps running)."""
@@ -76,14 +76,34 @@ class _StreamedExecResult(ExecResult):
         return output.exit_code if isinstance(output, ExecOutput) else None
 
 
+def filled(item: Any) -> Any:
+    """A streamed demux chunk with ``b""`` instead of ``None`` on the silent side."""
+    if isinstance(item, tuple):
+        return tuple(b"" if part is None else part for part in item)
+    return item
+
+
+def joined(output: Any) -> tuple[bytes, bytes]:
+    """A whole demuxed output as ``(stdout, stderr)``, never ``None``."""
+    out, err = output if isinstance(output, tuple) else (output, None)
+    return out or b"", err or b""
+
+
+def exit_code(info: Mapping[str, Any], give_up: bool) -> tuple[bool, int | None]:
+    """From an exec inspect: whether to stop polling, and the exit code to report."""
+    code = info.get("ExitCode")
+    if not info.get("Running") or give_up:
+        return True, code if isinstance(code, int) else None
+    return False, None
+
+
 def exit_code_of(api: APIClient, exec_id: str) -> int | None:
     deadline = time.monotonic() + EXIT_CODE_GRACE
     while True:
-        info = api.exec_inspect(exec_id)
-        code = info.get("ExitCode")
-        if not info.get("Running") or time.monotonic() >= deadline:
-            return code if isinstance(code, int) else None
-        time.sleep(0.02)
+        done, code = exit_code(api.exec_inspect(exec_id), time.monotonic() >= deadline)
+        if done:
+            return code
+        time.sleep(EXIT_CODE_POLL)
 
 
 def run_exec(
@@ -129,6 +149,5 @@ def run_exec(
         code = api.exec_inspect(exec_id).get("ExitCode")
         return ExecResult(code if isinstance(code, int) else None, output)
     if demux:
-        out, err = output if isinstance(output, tuple) else (output, None)
-        output = (out or b"", err or b"")
+        output = joined(output)
     return ExecResult(exit_code_of(api, exec_id), output)

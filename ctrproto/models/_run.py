@@ -11,7 +11,7 @@ ends.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..engine.create_config import RunOptions
@@ -20,7 +20,7 @@ from ..errors import Conflict, ContainerError, NotFound
 if TYPE_CHECKING:
     from .containers import Container
 
-__all__ = ["READABLE_LOG_DRIVERS", "run_attached"]
+__all__ = ["READABLE_LOG_DRIVERS", "already_removed", "logs_readable", "run_attached"]
 
 #: The drivers whose output the daemon can give back (the spec's "Returns" paragraph).
 READABLE_LOG_DRIVERS = frozenset({"json-file", "journald"})
@@ -36,8 +36,7 @@ def run_attached(
     ``options.remove``, whatever happens.
     """
     try:
-        driver = ((container.attrs.get("HostConfig") or {}).get("LogConfig") or {}).get("Type")
-        readable = driver in READABLE_LOG_DRIVERS
+        readable = logs_readable(container.attrs)
         if options.stream and readable:
             logs = container.logs(
                 stdout=options.stdout, stderr=options.stderr, stream=True, follow=True
@@ -55,6 +54,19 @@ def run_attached(
     if options.remove:
         remove_after_run(container)
     return output
+
+
+def logs_readable(attrs: Mapping[str, Any]) -> bool:
+    """Whether the container's log driver lets the daemon give its output back."""
+    driver = ((attrs.get("HostConfig") or {}).get("LogConfig") or {}).get("Type")
+    return driver in READABLE_LOG_DRIVERS
+
+
+def already_removed(exc: Exception) -> bool:
+    """A removal error that means the container is gone or going (daemon-side auto-remove)."""
+    if isinstance(exc, NotFound):
+        return True
+    return isinstance(exc, Conflict) and "in progress" in (exc.explanation or "")
 
 
 def _read_logs(container: Container, options: RunOptions, skip: int = 0) -> bytes:
@@ -121,10 +133,8 @@ def remove_after_run(container: Container) -> None:
     """Remove a finished container; already gone (daemon-side auto-remove) is fine."""
     try:
         container.remove(force=True)
-    except NotFound:
-        pass
-    except Conflict as exc:
-        if "in progress" not in (exc.explanation or ""):
+    except (NotFound, Conflict) as exc:
+        if not already_removed(exc):
             raise
 
 

@@ -13,7 +13,7 @@ from ..engine.create_config import select_proxy_config
 from .containers import ContainerCollection
 from .images import ImageCollection
 
-__all__ = ["DockerClient", "from_env"]
+__all__ = ["DockerClient", "config_proxies", "from_env", "kwargs_from_environment"]
 
 
 class DockerClient:
@@ -42,7 +42,7 @@ class DockerClient:
         The environment is read by ``ctrproto.config.kwargs_from_env``; explicit keywords win
         over what it finds.
         """
-        options = _kwargs_from_env(environment)
+        options = kwargs_from_environment(environment)
         options.update(kwargs)
         return cls(
             version=version,
@@ -71,7 +71,7 @@ class DockerClient:
         ``use_config_proxy=False``, as docker-py does.
         """
         if self._proxy_config is None:
-            self._proxy_config = select_proxy_config(_config_proxies(), self.api.base_url)
+            self._proxy_config = select_proxy_config(config_proxies(), self.api.base_url)
         return self._proxy_config
 
     # ------------------------------------------------------------------ daemon
@@ -99,7 +99,7 @@ class DockerClient:
         return f"<{type(self).__name__}: {self.api.base_url}>"
 
 
-def _kwargs_from_env(environment: Mapping[str, str] | None) -> dict[str, Any]:
+def kwargs_from_environment(environment: Mapping[str, str] | None) -> dict[str, Any]:
     """The environment parser of ``ctrproto.config``, or ``DOCKER_HOST`` alone while it is absent.
 
     The import is deferred because the config module is developed separately; without it only
@@ -115,7 +115,7 @@ def _kwargs_from_env(environment: Mapping[str, str] | None) -> dict[str, Any]:
     return result
 
 
-def _config_proxies() -> Mapping[str, Any] | None:
+def config_proxies() -> Mapping[str, Any] | None:
     directory = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
     try:
         with open(os.path.join(directory, "config.json"), encoding="utf-8") as handle:

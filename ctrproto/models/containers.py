@@ -17,12 +17,18 @@ from ..errors import ImageNotFound, NotFound
 from ._exec import ExecOutput, ExecResult, run_exec
 from ._run import remove_quietly, run_attached
 from .images import Image, pull_for_run
-from .resource import Collection, Model
+from .resource import Attrs, Collection, Model
 
 if TYPE_CHECKING:
     from ..api import APIClient
 
-__all__ = ["Container", "ContainerCollection", "ExecOutput", "ExecResult"]
+__all__ = [
+    "Container",
+    "ContainerCollection",
+    "ContainerState",
+    "ExecOutput",
+    "ExecResult",
+]
 
 #: docker-py's default piece size for export and get_archive.
 DEFAULT_DATA_CHUNK_SIZE = 2 * 1024 * 1024
@@ -30,16 +36,8 @@ DEFAULT_DATA_CHUNK_SIZE = 2 * 1024 * 1024
 LIST_WORKERS = 8
 
 
-class Container(Model):
-    """A container; properties read the cached ``attrs`` (refresh with :meth:`reload`)."""
-
-    @property
-    def _api(self) -> APIClient:
-        if self.client is None:
-            raise RuntimeError(f"{self!r} is not bound to a client")
-        return self.client.api
-
-    # ------------------------------------------------------------------ cached attributes
+class ContainerState(Attrs):
+    """The properties both facades (sync and asyncio) read from a container's cached ``attrs``."""
 
     @property
     def name(self) -> str | None:
@@ -49,14 +47,6 @@ class Container(Model):
             names = self.attrs.get("Names") or []
             name = names[0] if names else None
         return name.lstrip("/") if isinstance(name, str) else None
-
-    @property
-    def image(self) -> Image | None:
-        """The container's image as an :class:`Image` (one inspect per access)."""
-        image_id = self.attrs.get("ImageID", self.attrs.get("Image"))
-        if not image_id or self.client is None:
-            return None
-        return self.client.images.get(image_id)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -86,6 +76,24 @@ class Container(Model):
         """Published ports as inspect reports them (``NetworkSettings.Ports``)."""
         settings = self.attrs.get("NetworkSettings") or {}
         return dict(settings.get("Ports") or {})
+
+
+class Container(ContainerState, Model):
+    """A container; properties read the cached ``attrs`` (refresh with :meth:`reload`)."""
+
+    @property
+    def _api(self) -> APIClient:
+        if self.client is None:
+            raise RuntimeError(f"{self!r} is not bound to a client")
+        return self.client.api
+
+    @property
+    def image(self) -> Image | None:
+        """The container's image as an :class:`Image` (one inspect per access)."""
+        image_id = self.attrs.get("ImageID", self.attrs.get("Image"))
+        if not image_id or self.client is None:
+            return None
+        return self.client.images.get(image_id)
 
     # ------------------------------------------------------------------ output and I/O
 

@@ -81,10 +81,7 @@ class ImageCollection(Collection[Image]):
         docker-py drains the progress stream without looking at it, so a failed pull surfaces
         only later as a confusing "not found"; here the daemon's own message is raised.
         """
-        repo, found_tag = split_repository_tag(repository)
-        tag = tag or found_tag
-        if not tag and not all_tags:
-            tag = "latest"
+        repo, tag = pull_reference(repository, tag, all_tags)
         kwargs.pop("stream", None)
         kwargs.pop("decode", None)
         progress = self.client.api.pull(
@@ -93,22 +90,58 @@ class ImageCollection(Collection[Image]):
         _drain_pull(repository, progress)
         if all_tags:
             return self.list(repo)
-        separator = "@" if tag and tag.startswith("sha256:") else ":"
-        return self.get(f"{repo}{separator}{tag}")
+        return self.get(pulled_name(repo, tag))
 
     def remove(self, image: str, force: bool = False, noprune: bool = False) -> None:
         self.client.api.remove_image(image, force=force, noprune=noprune)
 
 
+def pull_item_error(reference: str, item: Any) -> APIError | None:
+    """The error a pull progress message reports, if it reports one."""
+    if isinstance(item, Mapping) and item.get("error"):
+        detail = item.get("errorDetail") or {}
+        message = detail.get("message") or item["error"]
+        return APIError(f"pull of {reference} failed: {message}", explanation=message)
+    return None
+
+
+def pull_stream_error(reference: str, exc: StreamError) -> APIError:
+    return APIError(f"pull of {reference} failed: {exc}", explanation=str(exc))
+
+
+def pull_reference(repository: str, tag: str | None, all_tags: bool) -> tuple[str, str | None]:
+    """The repository and tag ``images.pull`` asks for (``latest`` unless told otherwise)."""
+    repo, found_tag = split_repository_tag(repository)
+    tag = tag or found_tag
+    if not tag and not all_tags:
+        tag = "latest"
+    return repo, tag
+
+
+def pulled_name(repo: str, tag: str | None) -> str:
+    """The reference to inspect after pulling ``repo`` at ``tag`` (a digest takes ``@``)."""
+    separator = "@" if tag and tag.startswith("sha256:") else ":"
+    return f"{repo}{separator}{tag}"
+
+
+def pull_failed(image: str, exc: APIError) -> ImageNotFound:
+    """What ``run()`` raises when the image is missing and pulling it failed."""
+    reason = exc.explanation or str(exc)
+    return ImageNotFound(
+        f"image {image!r} is not present and pulling it failed: {reason}",
+        response=exc.response,
+        explanation=f"image {image!r} not found and could not be pulled: {reason}",
+    )
+
+
 def _drain_pull(reference: str, progress: Iterable[Any]) -> None:
     try:
         for item in progress:
-            if isinstance(item, Mapping) and item.get("error"):
-                detail = item.get("errorDetail") or {}
-                message = detail.get("message") or item["error"]
-                raise APIError(f"pull of {reference} failed: {message}", explanation=message)
+            error = pull_item_error(reference, item)
+            if error is not None:
+                raise error
     except StreamError as exc:
-        raise APIError(f"pull of {reference} failed: {exc}", explanation=str(exc)) from exc
+        raise pull_stream_error(reference, exc) from exc
 
 
 def pull_for_run(images: ImageCollection, image: str, platform: str | None) -> None:
@@ -116,9 +149,4 @@ def pull_for_run(images: ImageCollection, image: str, platform: str | None) -> N
     try:
         images.pull(image, platform=platform)
     except APIError as exc:
-        reason = exc.explanation or str(exc)
-        raise ImageNotFound(
-            f"image {image!r} is not present and pulling it failed: {reason}",
-            response=exc.response,
-            explanation=f"image {image!r} not found and could not be pulled: {reason}",
-        ) from exc
+        raise pull_failed(image, exc) from exc

@@ -11,25 +11,19 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     from .client import DockerClient
 
-__all__ = ["Collection", "Model"]
+__all__ = ["Attrs", "Collection", "Model"]
 
 
-class Model:
-    """A server object seen through the last inspect (or list) answer the client got for it."""
+class Attrs:
+    """An object seen through the last answer the daemon gave for it: identity and ``attrs``.
+
+    Shared by the sync models and the asyncio ones, which differ only in how they reload.
+    """
 
     #: The key of ``attrs`` that holds the object's id.
     id_attribute = "Id"
-
-    def __init__(
-        self,
-        attrs: dict[str, Any] | None = None,
-        client: DockerClient | None = None,
-        collection: Collection[Any] | None = None,
-    ) -> None:
-        #: The raw representation of this object from the server (refreshed by :meth:`reload`).
-        self.attrs: dict[str, Any] = attrs if attrs is not None else {}
-        self.client = client
-        self.collection = collection
+    #: The raw representation of this object from the server.
+    attrs: dict[str, Any]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.short_id}>"
@@ -50,6 +44,21 @@ class Model:
     def short_id(self) -> str:
         """The id truncated to 12 characters, as the CLI prints it."""
         return self.id[:12]
+
+
+class Model(Attrs):
+    """A server object seen through the last inspect (or list) answer the client got for it."""
+
+    def __init__(
+        self,
+        attrs: dict[str, Any] | None = None,
+        client: DockerClient | None = None,
+        collection: Collection[Any] | None = None,
+    ) -> None:
+        #: The raw representation of this object from the server (refreshed by :meth:`reload`).
+        self.attrs = attrs if attrs is not None else {}
+        self.client = client
+        self.collection = collection
 
     def reload(self) -> None:
         """Inspect the object again; every cached property reads from the new ``attrs``."""

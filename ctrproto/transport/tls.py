@@ -176,6 +176,36 @@ def explain_ssl_error(exc: ssl.SSLError, where: str, config: TLSConfig, host: st
     return f"TLS failure at {where}: {exc.reason or exc}"
 
 
+def explain_stream_error(
+    err: DockerConnectionError, where: str, config: TLSConfig, host: str, received: bool
+) -> DockerConnectionError:
+    """The error of a read or write on an established TLS stream, with the likely cause named.
+
+    Shared by the sync and asyncio TLS streams.  ``received`` says whether the daemon has sent
+    anything yet: a fresh TLS 1.3 connection that the daemon hangs up on usually means it
+    rejected our client certificate after our side of the handshake had finished.
+    """
+    cause = err.__cause__
+    if not received and (
+        isinstance(cause, (ssl.SSLEOFError, ConnectionResetError))
+        or (isinstance(cause, ssl.SSLError) and "EOF" in str(cause))
+    ):
+        cert = config.cert[0] if config.cert else None
+        which = (
+            f"our client certificate ({cert})"
+            if cert
+            else "the connection (no client certificate was given)"
+        )
+        return TLSError(
+            f"the daemon at {where} closed the TLS connection before answering: it "
+            f"most likely rejected {which}; check that it is signed by a CA the daemon "
+            "trusts (--tlscacert)"
+        )
+    if isinstance(cause, ssl.SSLError):
+        return TLSError(explain_ssl_error(cause, where, config, host))
+    return err
+
+
 class TLSSocketStream(SocketStream):
     """A socket stream whose TLS errors say what went wrong.
 
@@ -191,27 +221,7 @@ class TLSSocketStream(SocketStream):
         self._received = False
 
     def _explain(self, err: DockerConnectionError) -> DockerConnectionError:
-        cause = err.__cause__
-        if not self._received and (
-            isinstance(cause, (ssl.SSLEOFError, ConnectionResetError))
-            or (isinstance(cause, ssl.SSLError) and "EOF" in str(cause))
-        ):
-            # The daemon hung up before answering anything on a fresh TLS connection: with
-            # TLS 1.3 that is how a rejected client certificate often looks from our side.
-            cert = self._config.cert[0] if self._config.cert else None
-            which = (
-                f"our client certificate ({cert})"
-                if cert
-                else "the connection (no client certificate was given)"
-            )
-            return TLSError(
-                f"the daemon at {self._where} closed the TLS connection before answering: it "
-                f"most likely rejected {which}; check that it is signed by a CA the daemon "
-                "trusts (--tlscacert)"
-            )
-        if isinstance(cause, ssl.SSLError):
-            return TLSError(explain_ssl_error(cause, self._where, self._config, self._host))
-        return err
+        return explain_stream_error(err, self._where, self._config, self._host, self._received)
 
     def send_all(self, data: Buffer) -> None:
         try:
@@ -287,4 +297,11 @@ def tls_config_from(value: Any) -> TLSConfig:
     raise TLSParameterError(f"tls must be True or a ctrproto TLSConfig, not {type(value).__name__}")
 
 
-__all__ = ["InsecureTLSWarning", "TLSConfig", "TLSSocketStream", "TLSTransport", "tls_config_from"]
+__all__ = [
+    "InsecureTLSWarning",
+    "TLSConfig",
+    "TLSSocketStream",
+    "TLSTransport",
+    "explain_stream_error",
+    "tls_config_from",
+]

@@ -1,0 +1,78 @@
+"""Reading answers as the client methods promise: frames, JSON values, docker-py output shapes.
+
+Each helper is a thin async loop around a shared sans-IO decoder (the demuxer, the JSON-stream
+decoder) or a shared shaping function of :mod:`ctrproto.api.output`; none decodes anything
+itself.  Every one is an async generator over the one below, so a consumer's ``__anext__``
+reaches down to at most one network read (backpressure), and closing or cancelling the top
+closes the connection at the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterable
+from typing import Any, Union
+
+from ..api.output import DemuxedChunk, demuxed_chunk, join_demuxed, join_output
+from ..protocol.jsonstream import JSONStreamDecoder
+from .hijack import AsyncHijackedSocket, Frame, frames_of
+
+Output = Union[
+    bytes,
+    tuple[bytes, bytes],
+    AsyncGenerator[bytes, None],
+    AsyncGenerator[DemuxedChunk, None],
+]
+
+
+__all__ = ["collect", "demuxed", "frames_of", "json_values", "payloads", "shape_output"]
+
+
+async def payloads(frames: AsyncIterable[Frame]) -> AsyncGenerator[bytes, None]:
+    async for _, payload in frames:
+        yield payload
+
+
+async def demuxed(frames: AsyncIterable[Frame]) -> AsyncGenerator[DemuxedChunk, None]:
+    async for stream, payload in frames:
+        yield demuxed_chunk(stream, payload)
+
+
+async def json_values(
+    pieces: AsyncIterable[bytes], raise_on_error: bool = False
+) -> AsyncGenerator[Any, None]:
+    decoder = JSONStreamDecoder(raise_on_error=raise_on_error)
+    async for piece in pieces:
+        for value in decoder.feed(piece):
+            yield value
+    for value in decoder.close():
+        yield value
+
+
+async def checked_progress(pieces: AsyncIterable[bytes]) -> AsyncGenerator[bytes, None]:
+    """Raw pull progress passed through while the decoder watches it for an in-band error."""
+    decoder = JSONStreamDecoder(raise_on_error=True)
+    async for piece in pieces:
+        decoder.feed(piece)
+        yield piece
+    decoder.close()
+
+
+async def socket_frames(sock: AsyncHijackedSocket) -> AsyncGenerator[Frame, None]:
+    """The socket's frames; the socket is closed when they end or the generator is closed."""
+    try:
+        async for frame in sock.iter_frames():
+            yield frame
+    finally:
+        sock.close()
+
+
+async def collect(chunks: AsyncIterable[bytes]) -> bytes:
+    return b"".join([chunk async for chunk in chunks])
+
+
+async def shape_output(frames: AsyncGenerator[Frame, None], stream: bool, demux_: bool) -> Output:
+    """docker-py's shape for ``stream``/``demux``; joined results use the sync joiners."""
+    if stream:
+        return demuxed(frames) if demux_ else payloads(frames)
+    collected = [frame async for frame in frames]
+    return join_demuxed(collected) if demux_ else join_output(collected)

@@ -1,0 +1,455 @@
+"""Engine API endpoints as data: what a call sends and how its answer is read, without I/O.
+
+The sync :class:`~ctrproto.api.APIClient` and the asyncio
+:class:`~ctrproto.aio.AsyncAPIClient` both build their requests here and only *perform* them, so
+argument checks, version requirements, query encoding, timeouts and result shaping exist once and
+the two clients cannot drift apart.  A builder returns a :class:`Call`; the client sends it with
+its own driver and reads the body the way the method documents (JSON, text, a stream ...).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import DeprecatedMethod, InvalidArgument, InvalidVersion, NullResource
+from ..protocol.request import QueryValue, path
+from .api_config import container_create_request
+from .utils import convert_filters, format_timestamp
+from .versions import version_lt
+
+#: The daemon's own default grace period before it kills a container on stop/restart.
+DEFAULT_STOP_GRACE = 10
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+#: Marks "use the client's timeout" where ``None`` already means "wait forever".
+DEFAULT: Any = _Default()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request to perform, plus the reading rules its client method promises.
+
+    ``timeout`` bounds connecting and the response head (``DEFAULT``: the client's); ``grace``
+    instead asks for the client's timeout *plus* this many seconds (stop: the daemon waits that
+    long before it kills), or no limit when the client has none.  ``stream_timeout`` bounds each
+    body read afterwards (``None`` for streams that follow a live container).  ``shape`` turns the
+    decoded JSON answer into what the method returns.
+    """
+
+    method: str
+    endpoint: str
+    params: Mapping[str, QueryValue] | None = None
+    json: Any = None
+    headers: Mapping[str, str] | None = None
+    versioned: bool = True
+    image_request: bool = False
+    timeout: Any = DEFAULT
+    grace: float | None = None
+    stream_timeout: Any = DEFAULT
+    shape: Callable[[Any], Any] | None = None
+
+    def request_timeout(self, client_timeout: float | None) -> Any:
+        if self.grace is None:
+            return self.timeout
+        return None if client_timeout is None else client_timeout + self.grace
+
+    def result(self, decoded: Any) -> Any:
+        return decoded if self.shape is None else self.shape(decoded)
+
+
+def check_resource(value: Any, what: str = "resource id") -> str:
+    """Accept an id/name string or an object with ``.id`` (as docker-py's models)."""
+    if isinstance(value, dict):
+        value = value.get("Id") or value.get("id")
+    elif hasattr(value, "id"):
+        value = value.id
+    if not value or not isinstance(value, str):
+        raise NullResource(f"{what} was not specified")
+    return value
+
+
+def require_version(api_version: str, needed: str, feature: str) -> None:
+    if version_lt(api_version, needed):
+        raise InvalidVersion(
+            f"{feature} needs API {needed} or newer; this client negotiated {api_version}"
+        )
+
+
+# ---------------------------------------------------------------------- system
+
+
+def ping() -> Call:
+    return Call("GET", "/_ping", versioned=False)
+
+
+def ping_ok(text: str) -> bool:
+    return text == "OK"
+
+
+def version(api_version: bool = True) -> Call:
+    return Call("GET", "/version", versioned=api_version)
+
+
+def info() -> Call:
+    return Call("GET", "/info")
+
+
+# ---------------------------------------------------------------------- containers
+
+
+def _ids_only(result: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"Id": item["Id"]} for item in result]
+
+
+def containers(
+    quiet: bool = False,
+    all: bool = False,
+    trunc: bool = False,
+    latest: bool = False,
+    since: str | None = None,
+    before: str | None = None,
+    limit: int = -1,
+    size: bool = False,
+    filters: Mapping[str, Any] | None = None,
+) -> Call:
+    params: dict[str, Any] = {"all": all, "size": size, "trunc_cmd": trunc}
+    if limit is not None and limit >= 0:
+        params["limit"] = limit
+    if latest:
+        params["limit"] = 1
+    merged = dict(filters or {})
+    if since:
+        merged["since"] = since
+    if before:
+        merged["before"] = before
+    if merged:
+        params["filters"] = convert_filters(merged)
+    return Call("GET", "/containers/json", params=params, shape=_ids_only if quiet else None)
+
+
+def inspect_container(container: Any) -> Call:
+    return Call("GET", path("/containers/{}/json", check_resource(container, "container")))
+
+
+def container_tty(inspected: Mapping[str, Any]) -> bool:
+    """The daemon frames output unless the container has a TTY; only inspect tells which."""
+    return bool(inspected["Config"].get("Tty"))
+
+
+def create_container_from_config(
+    api_version: str,
+    config: Mapping[str, Any],
+    name: str | None = None,
+    platform: str | None = None,
+) -> Call:
+    """POST /containers/create; 404 means the image is missing (``ImageNotFound``)."""
+    params: dict[str, Any] = {"name": name}
+    if platform is not None:
+        require_version(api_version, "1.41", "platform")
+        params["platform"] = platform
+    return Call(
+        "POST", "/containers/create", params=params, json=dict(config), image_request=True
+    )
+
+
+def create_container(
+    api_version: str, image: str, command: str | list[str] | None = None, **kwargs: Any
+) -> Call:
+    """``APIClient.create_container`` keywords (``None`` meaning "not given") to the request."""
+    special = {
+        key: kwargs.pop(key, None)
+        for key in ("ports", "volumes", "host_config", "networking_config", "runtime")
+    }
+    request = container_create_request(
+        api_version,
+        image,
+        command,
+        **special,
+        **{key: value for key, value in kwargs.items() if value is not None},
+    )
+    return create_container_from_config(
+        api_version,
+        request.body,
+        name=request.params.get("name"),
+        platform=request.params.get("platform"),
+    )
+
+
+def start(container: Any, *args: Any, **kwargs: Any) -> Call:
+    if args or kwargs:
+        raise DeprecatedMethod(
+            "start() no longer takes configuration; pass it to create_container() instead"
+        )
+    return Call("POST", path("/containers/{}/start", check_resource(container)))
+
+
+def stop(container: Any, timeout: int | None = None) -> Call:
+    return Call(
+        "POST",
+        path("/containers/{}/stop", check_resource(container)),
+        params={"t": timeout} if timeout is not None else None,
+        grace=timeout if timeout is not None else DEFAULT_STOP_GRACE,
+    )
+
+
+def restart(container: Any, timeout: int | None = DEFAULT_STOP_GRACE) -> Call:
+    return Call(
+        "POST",
+        path("/containers/{}/restart", check_resource(container)),
+        params={"t": timeout} if timeout is not None else None,
+        grace=timeout if timeout is not None else DEFAULT_STOP_GRACE,
+    )
+
+
+def kill(container: Any, signal: str | int | None = None) -> Call:
+    return Call(
+        "POST",
+        path("/containers/{}/kill", check_resource(container)),
+        params={"signal": signal} if signal is not None else None,
+    )
+
+
+def wait(
+    api_version: str, container: Any, timeout: float | None = None, condition: str | None = None
+) -> Call:
+    """``timeout=None`` waits as long as it takes: the request timeout would cut long waits."""
+    params = None
+    if condition is not None:
+        require_version(api_version, "1.30", "wait(condition=...)")
+        params = {"condition": condition}
+    return Call(
+        "POST",
+        path("/containers/{}/wait", check_resource(container)),
+        params=params,
+        timeout=timeout,
+    )
+
+
+def remove_container(
+    container: Any, v: bool = False, link: bool = False, force: bool = False
+) -> Call:
+    return Call(
+        "DELETE",
+        path("/containers/{}", check_resource(container)),
+        params={"v": v, "link": link, "force": force},
+    )
+
+
+# ---------------------------------------------------------------------- container output
+
+
+def logs(
+    api_version: str,
+    container: Any,
+    stdout: bool = True,
+    stderr: bool = True,
+    stream: bool = False,
+    timestamps: bool = False,
+    tail: str | int = "all",
+    since: Any = None,
+    follow: bool | None = None,
+    until: Any = None,
+) -> Call:
+    """A followed log is never cut by the request timeout; a plain read is bounded per read."""
+    cid = check_resource(container)
+    if follow is None:
+        follow = stream
+    if isinstance(tail, bool) or not (tail == "all" or isinstance(tail, int)):
+        raise InvalidArgument(f"tail must be 'all' or an integer, got {tail!r}")
+    params: dict[str, Any] = {
+        "stdout": stdout,
+        "stderr": stderr,
+        "timestamps": timestamps,
+        "follow": follow,
+        "tail": tail if isinstance(tail, int) and tail >= 0 else "all",
+    }
+    if since is not None:
+        params["since"] = format_timestamp(since)
+    if until is not None:
+        require_version(api_version, "1.35", "logs(until=...)")
+        params["until"] = format_timestamp(until)
+    return Call(
+        "GET",
+        path("/containers/{}/logs", cid),
+        params=params,
+        stream_timeout=None if follow else DEFAULT,
+    )
+
+
+def attach(container: Any, params: Mapping[str, Any] | None = None, ws: bool = False) -> Call:
+    """The hijacked attach request; ``params`` defaults to stdout, stderr and stream."""
+    if ws:
+        raise InvalidArgument("attach_socket(ws=True): websocket attach is not supported")
+    query = dict(params if params is not None else {"stdout": 1, "stderr": 1, "stream": 1})
+    return Call("POST", path("/containers/{}/attach", check_resource(container)), params=query)
+
+
+def stats(
+    api_version: str,
+    container: Any,
+    decode: bool | None = None,
+    stream: bool = True,
+    one_shot: bool | None = None,
+) -> Call:
+    params: dict[str, Any] = {"stream": stream}
+    if one_shot is not None:
+        require_version(api_version, "1.41", "stats(one_shot=...)")
+        if stream and one_shot:
+            raise InvalidArgument("one_shot is only available with stream=False")
+        params["one-shot"] = one_shot
+    if not stream and decode:
+        raise InvalidArgument("decode is only available with stream=True")
+    return Call(
+        "GET",
+        path("/containers/{}/stats", check_resource(container)),
+        params=params,
+        stream_timeout=None if stream else DEFAULT,
+    )
+
+
+# ---------------------------------------------------------------------- exec
+
+
+def exec_environment(environment: Mapping[str, Any] | list[str]) -> list[str]:
+    if isinstance(environment, Mapping):
+        return [
+            f"{key}={value}" if value is not None else str(key)
+            for key, value in environment.items()
+        ]
+    return [str(item) for item in environment]
+
+
+def exec_create(
+    api_version: str,
+    container: Any,
+    cmd: str | list[str],
+    stdout: bool = True,
+    stderr: bool = True,
+    stdin: bool = False,
+    tty: bool = False,
+    privileged: bool = False,
+    user: str = "",
+    environment: Mapping[str, Any] | list[str] | None = None,
+    workdir: str | None = None,
+    detach_keys: str | None = None,
+) -> Call:
+    """409 (``Conflict``) when the container is not running."""
+    body: dict[str, Any] = {
+        "AttachStdin": stdin,
+        "AttachStdout": stdout,
+        "AttachStderr": stderr,
+        "Tty": tty,
+        "Privileged": privileged,
+        "User": user,
+        "Cmd": shlex.split(cmd) if isinstance(cmd, str) else list(cmd),
+    }
+    if environment is not None:
+        require_version(api_version, "1.25", "exec_create(environment=...)")
+        body["Env"] = exec_environment(environment)
+    if workdir is not None:
+        require_version(api_version, "1.35", "exec_create(workdir=...)")
+        body["WorkingDir"] = workdir
+    if detach_keys is not None:
+        body["DetachKeys"] = detach_keys
+    return Call("POST", path("/containers/{}/exec", check_resource(container)), json=body)
+
+
+def exec_inspect(exec_id: Any) -> Call:
+    return Call("GET", path("/exec/{}/json", check_resource(exec_id, "exec_id")))
+
+
+def exec_start(
+    exec_id: Any, detach: bool = False, tty: bool = False, stream: bool = False,
+    socket: bool = False,
+) -> Call:
+    """Detached, a plain POST; otherwise the daemon hijacks the connection for the output."""
+    if detach and (stream or socket):
+        raise InvalidArgument("exec_start(detach=True) returns no output to stream")
+    return Call(
+        "POST",
+        path("/exec/{}/start", check_resource(exec_id, "exec_id")),
+        json={"Detach": detach, "Tty": tty},
+    )
+
+
+# ---------------------------------------------------------------------- images
+
+
+def inspect_image(image: Any) -> Call:
+    return Call("GET", path("/images/{}/json", check_resource(image, "image")), image_request=True)
+
+
+def images(
+    name: str | None = None,
+    quiet: bool = False,
+    all: bool = False,
+    filters: Mapping[str, Any] | None = None,
+) -> Call:
+    merged = dict(filters or {})
+    if name:
+        merged["reference"] = name
+    params: dict[str, Any] = {"all": all, "only_ids": quiet}
+    if merged:
+        params["filters"] = convert_filters(merged)
+    return Call("GET", "/images/json", params=params, shape=_image_ids if quiet else None)
+
+
+def _image_ids(result: list[dict[str, Any]]) -> list[str]:
+    return [item["Id"] for item in result]
+
+
+def pull(
+    api_version: str,
+    repository: str,
+    tag: str | None = None,
+    auth_config: Mapping[str, Any] | None = None,
+    platform: str | None = None,
+    all_tags: bool = False,
+) -> Call:
+    """A pull may take long before the daemon even answers: no request timeout."""
+    repo, image_tag = split_repository_tag(repository)
+    params: dict[str, Any] = {"fromImage": repo}
+    if not all_tags:
+        params["tag"] = tag or image_tag or "latest"
+    if platform is not None:
+        require_version(api_version, "1.32", "pull(platform=...)")
+        params["platform"] = platform
+    headers = {"X-Registry-Auth": encode_auth(auth_config)} if auth_config else None
+    return Call(
+        "POST",
+        "/images/create",
+        params=params,
+        headers=headers,
+        image_request=True,
+        timeout=None,
+        stream_timeout=None,
+    )
+
+
+def split_repository_tag(name: str) -> tuple[str, str | None]:
+    """``"host:5000/a/b:tag"`` → ``("host:5000/a/b", "tag")``; a digest counts as the tag.
+
+    A colon before the last ``/`` belongs to a registry port, not to a tag.
+    """
+    if "@" in name:
+        repo, digest = name.rsplit("@", 1)
+        return repo, digest
+    repo, sep, tag = name.rpartition(":")
+    if not sep or "/" in tag:
+        return name, None
+    return repo, tag
+
+
+def encode_auth(auth_config: Mapping[str, Any]) -> str:
+    """The ``X-Registry-Auth`` header value: URL-safe base64 of the JSON credentials."""
+    return base64.urlsafe_b64encode(json.dumps(dict(auth_config)).encode("utf-8")).decode("ascii")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -23,6 +24,7 @@ from transport_helpers import client_kwargs, ssh_options, ssh_url, tls_config
 
 from ctrproto import APIClient
 from ctrproto.errors import (
+    ConnectTimeout,
     InvalidArgument,
     SSHAuthenticationError,
     SSHError,
@@ -485,3 +487,33 @@ def test_ssh_key_from_agent(
     finally:
         agent.terminate()
         agent.wait(timeout=10)
+
+
+def test_ssh_connect_timeout_on_a_silent_server(tb: dict[str, str]) -> None:
+    """A server that accepts but never sends its SSH banner: ConnectTimeout, on time."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    try:
+        options = ssh_options(tb, ssh_timeout=1.5)
+        started = time.monotonic()
+        with (
+            APIClient(base_url=f"ssh://root@127.0.0.1:{port}", **options) as c,
+            pytest.raises(ConnectTimeout) as info,
+        ):
+            c.ping()
+        elapsed = time.monotonic() - started
+        assert 1.0 <= elapsed < 6.0, elapsed
+        assert f"127.0.0.1:{port}" in str(info.value) and isinstance(info.value, TimeoutError)
+    finally:
+        listener.close()
+
+
+def test_ssh_keepalive_is_set_on_the_session(tb: dict[str, str]) -> None:
+    with APIClient(base_url=ssh_url(tb), **ssh_options(tb, ssh_keepalive=7)) as c:
+        assert c.ping()
+        transport = c.transport
+        assert isinstance(transport, SSHTransport)
+        session = transport._session(5)
+        assert session.packetizer._Packetizer__keepalive_interval == 7  # type: ignore[attr-defined]

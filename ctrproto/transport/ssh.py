@@ -17,6 +17,7 @@ import hashlib
 import os
 import socket
 import threading
+import time
 import warnings
 from typing import Any, cast
 
@@ -149,6 +150,7 @@ class SSHTransport:
         where = self.describe()
         client = self._new_client()
         sock: Any = None
+        started = time.monotonic()
         try:
             sock = self._proxy_sock(limit)
             client.connect(
@@ -161,8 +163,22 @@ class SSHTransport:
                 **self._auth_kwargs(limit),
             )
         except BaseException as exc:
+            # paramiko reports a server that never sent its banner as "No existing session" and
+            # keeps the real cause on the transport: look there before the session is closed.
+            session = client.get_transport()
+            cause = session.get_exception() if session is not None else None
             client.close()
             self._close_jump()
+            if _no_banner(exc, cause):
+                if time.monotonic() - started >= limit * 0.9:
+                    raise ConnectTimeout(
+                        f"timed out after {limit:g} s waiting for the SSH server at {where} "
+                        "to start the SSH protocol (no banner)"
+                    ) from exc
+                raise SSHError(
+                    f"the server at {where} closed the connection before speaking SSH "
+                    f"({cause or exc})"
+                ) from exc
             raise _connect_error(exc, where, s) from exc
         return client
 
@@ -297,6 +313,12 @@ def _channel_refused(exc: paramiko.ChannelException, where: str, path: str) -> S
         "listens there; ssh_mode='auto' falls back to "
         f"`{DIAL_STDIO}`"
     )
+
+
+def _no_banner(exc: BaseException, cause: BaseException | None) -> bool:
+    """Whether the connection failed before the server's SSH banner arrived."""
+    text = f"{exc} {cause or ''}".lower()
+    return "no existing session" in text or "protocol banner" in text
 
 
 def _connect_error(exc: BaseException, where: str, s: SSHSettings) -> BaseException:

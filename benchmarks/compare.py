@@ -6,7 +6,8 @@
 
 Without ``--docker-host`` a private testbed instance is started in a temporary directory (or the
 one already up in ``--testbed-dir`` is used) and stopped at the end.  Workloads: D (demux in
-memory), W1-W7 as in the issue; W6 (SSH) needs a testbed for its sshd.  Writes
+memory), W1-W7 as in the issue, A (the asyncio client next to aiodocker, issue 7); W6 (SSH)
+needs a testbed for its sshd.  Writes
 ``benchmarks/RESULTS.md`` and ``benchmarks/ratios.png``.  Every container made here carries the
 label ``ctrproto.bench=1`` and is removed at the end, also after an error or Ctrl-C.
 """
@@ -27,13 +28,14 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 import _workloads as wl  # noqa: E402
 import docker  # noqa: E402
+from _aio_workloads import asyncio_workloads  # noqa: E402
 from _harness import Case  # noqa: E402
 from _report import write_chart, write_markdown  # noqa: E402
 from testbed import Testbed  # noqa: E402
 
 import ctrproto  # noqa: E402
 
-ALL = ("D", "W1", "W2", "W3", "W4", "W5", "W6", "W7")
+ALL = ("D", "W1", "W2", "W3", "W4", "W5", "W6", "W7", "A")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -91,6 +93,7 @@ def run_workloads(
         "W5": lambda: wl.latency(bench),
         "W6": lambda: ssh_cases(bench, testbed, scratch),
         "W7": lambda: [wl.import_time(bench, 3 if bench.reps < 5 else 10)],
+        "A": lambda: asyncio_workloads(bench),
     }
     for name in only:
         print(f"== {name}", flush=True)

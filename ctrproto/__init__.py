@@ -2,15 +2,25 @@
 
 Layers, lowest first - each imports only those below it:
 ``protocol`` (bytes in, events out) <- ``transport`` (streams) <- ``api`` (``APIClient``) <-
-``models`` (``DockerClient`` and the containers facade).
+``models`` (``DockerClient`` and the containers facade) <- ``aio`` (the asyncio twins).
+
+The facade and ``types`` load on first use (PEP 562): a script that only needs the low-level
+client, or a pipeline started often, does not pay for the keyword-conversion tables at import.
 """
 
-from . import errors, types
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import errors
 from ._version import __version__
 from .api import APIClient
-from .models.client import DockerClient, from_env
 from .protocol.demux import IMPLEMENTATION as DEMUX_IMPLEMENTATION
 from .transport.tls import TLSConfig
+
+if TYPE_CHECKING:
+    from . import types
+    from .models.client import DockerClient, from_env
 
 __all__ = [
     "APIClient",
@@ -22,3 +32,15 @@ __all__ = [
     "from_env",
     "types",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("DockerClient", "from_env"):
+        from .models import client
+
+        return getattr(client, name)
+    if name == "types":
+        import importlib
+
+        return importlib.import_module(".types", __name__)
+    raise AttributeError(f"module 'ctrproto' has no attribute {name!r}")

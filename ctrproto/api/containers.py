@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..engine import api_config, endpoints
+from ..engine import endpoints
 from ..engine.endpoints import DEFAULT_STOP_GRACE
-from ..engine.utils import convert_filters, parse_bytes
 from ..types import EndpointConfig
-from .base import BaseClient, check_resource
+from .base import BaseClient
 
 
 class ContainerApiMixin(BaseClient):
@@ -42,16 +41,11 @@ class ContainerApiMixin(BaseClient):
 
     def diff(self, container: Any) -> list[dict[str, Any]]:
         """Filesystem changes (``Path``, ``Kind``); the daemon's ``null`` becomes ``[]``."""
-        url = self._url("/containers/{}/changes", check_resource(container))
-        return list(self._json(self._get(url)) or [])
+        result: list[dict[str, Any]] = self._call_json(endpoints.diff(container))
+        return result
 
     def top(self, container: Any, ps_args: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._json(
-            self._get(
-                self._url("/containers/{}/top", check_resource(container)),
-                params={"ps_args": ps_args},
-            )
-        )
+        result: dict[str, Any] = self._call_json(endpoints.top(container, ps_args))
         return result
 
     # ------------------------------------------------------------------ creation
@@ -142,11 +136,15 @@ class ContainerApiMixin(BaseClient):
         if args:
             raise TypeError("create_host_config() takes keyword arguments only")
         version = kwargs.pop("version", None) or self.api_version
+        from ..engine import api_config
+
         return api_config.host_config(version, **kwargs)
 
     def create_networking_config(
         self, endpoints_config: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
+        from ..engine import api_config
+
         return api_config.networking_config(endpoints_config)
 
     def create_endpoint_config(self, *args: Any, **kwargs: Any) -> EndpointConfig:
@@ -168,10 +166,10 @@ class ContainerApiMixin(BaseClient):
         self._discard(self._call(endpoints.kill(container, signal)))
 
     def pause(self, container: Any) -> None:
-        self._discard(self._post(self._url("/containers/{}/pause", check_resource(container))))
+        self._discard(self._call(endpoints.pause(container)))
 
     def unpause(self, container: Any) -> None:
-        self._discard(self._post(self._url("/containers/{}/unpause", check_resource(container))))
+        self._discard(self._call(endpoints.unpause(container)))
 
     def wait(
         self, container: Any, timeout: float | None = None, condition: str | None = None
@@ -193,28 +191,17 @@ class ContainerApiMixin(BaseClient):
 
     def prune_containers(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Remove stopped containers; returns ``ContainersDeleted`` and ``SpaceReclaimed``."""
-        params = {"filters": convert_filters(filters)} if filters else None
-        result: dict[str, Any] = self._json(self._post("/containers/prune", params=params))
+        result: dict[str, Any] = self._call_json(endpoints.prune_containers(filters))
         return result
 
     # ------------------------------------------------------------------ changes
 
     def rename(self, container: Any, name: str) -> None:
-        self._discard(
-            self._post(
-                self._url("/containers/{}/rename", check_resource(container)),
-                params={"name": name},
-            )
-        )
+        self._discard(self._call(endpoints.rename(container, name)))
 
     def resize(self, container: Any, height: int, width: int) -> None:
         """Resize the container's TTY (only meaningful for ``tty=True`` containers)."""
-        self._discard(
-            self._post(
-                self._url("/containers/{}/resize", check_resource(container)),
-                params={"h": height, "w": width},
-            )
-        )
+        self._discard(self._call(endpoints.resize(container, height, width)))
 
     def update_container(
         self,
@@ -232,31 +219,21 @@ class ContainerApiMixin(BaseClient):
         restart_policy: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Change resource limits of a live container; returns the daemon's ``Warnings``."""
-        body: dict[str, Any] = {
-            "BlkioWeight": blkio_weight,
-            "CpuPeriod": cpu_period,
-            "CpuQuota": cpu_quota,
-            "CpuShares": cpu_shares,
-            "CpusetCpus": cpuset_cpus,
-            "CpusetMems": cpuset_mems,
-        }
-        for key, size in (
-            ("Memory", mem_limit),
-            ("MemoryReservation", mem_reservation),
-            ("MemorySwap", memswap_limit),
-            ("KernelMemory", kernel_memory),
-        ):
-            body[key] = parse_bytes(size) if size is not None else None
-        if restart_policy is not None:
-            self._require_version("1.23", "update_container(restart_policy=...)")
-            # The same conversions as create(): {"Name": ..., ...} or a RestartPolicy.
-            body["RestartPolicy"] = api_config.host_config(
-                self.api_version, restart_policy=restart_policy
-            )["RestartPolicy"]
-        result: dict[str, Any] = self._json(
-            self._post(
-                self._url("/containers/{}/update", check_resource(container)),
-                json={key: value for key, value in body.items() if value is not None},
+        result: dict[str, Any] = self._call_json(
+            endpoints.update_container(
+                self.api_version,
+                container,
+                blkio_weight,
+                cpu_period,
+                cpu_quota,
+                cpu_shares,
+                cpuset_cpus,
+                cpuset_mems,
+                mem_limit,
+                mem_reservation,
+                memswap_limit,
+                kernel_memory,
+                restart_policy,
             )
         )
         return result
@@ -277,16 +254,7 @@ class ContainerApiMixin(BaseClient):
         ``conf`` is a container config (``Cmd``, ``Env`` ...) for the new image; ``changes`` are
         Dockerfile instructions applied on top.
         """
-        params: dict[str, Any] = {
-            "container": check_resource(container),
-            "repo": repository,
-            "tag": tag,
-            "comment": message,
-            "author": author,
-            "pause": pause,
-            "changes": changes,
-        }
-        result: dict[str, Any] = self._json(
-            self._post("/commit", params=params, json=dict(conf or {}))
+        result: dict[str, Any] = self._call_json(
+            endpoints.commit(container, repository, tag, message, author, pause, changes, conf)
         )
         return result

@@ -10,20 +10,22 @@ its own driver and reads the body the way the method documents (JSON, text, a st
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import DeprecatedMethod, InvalidArgument, InvalidVersion, NullResource
+from ..errors import DeprecatedMethod, InvalidArgument, InvalidVersion, NullResource, ProtocolError
 from ..protocol.request import QueryValue, path
-from .api_config import container_create_request
-from .utils import convert_filters, format_timestamp
+from .utils import convert_filters, format_timestamp, parse_bytes
 from .versions import version_lt
 
 #: The daemon's own default grace period before it kills a container on stop/restart.
 DEFAULT_STOP_GRACE = 10
+#: The response header of the archive endpoints carrying the stat of the path (base64 JSON).
+STAT_HEADER = "x-docker-container-path-stat"
 
 
 class _Default:
@@ -43,7 +45,9 @@ class Call:
     instead asks for the client's timeout *plus* this many seconds (stop: the daemon waits that
     long before it kills), or no limit when the client has none.  ``stream_timeout`` bounds each
     body read afterwards (``None`` for streams that follow a live container).  ``shape`` turns the
-    decoded JSON answer into what the method returns.
+    decoded JSON answer into what the method returns.  ``streamed_body`` says the caller sends a
+    body of its own, piece by piece (chunked); ``ok_status`` is for methods that answer "did it
+    work" from the status alone (see :meth:`succeeded`).
     """
 
     method: str
@@ -57,6 +61,8 @@ class Call:
     grace: float | None = None
     stream_timeout: Any = DEFAULT
     shape: Callable[[Any], Any] | None = None
+    streamed_body: bool = False
+    ok_status: int | None = None
 
     def request_timeout(self, client_timeout: float | None) -> Any:
         if self.grace is None:
@@ -65,6 +71,10 @@ class Call:
 
     def result(self, decoded: Any) -> Any:
         return decoded if self.shape is None else self.shape(decoded)
+
+    def succeeded(self, status: int) -> bool:
+        """For ``ok_status`` calls: whether the (non-error) status is the one meaning success."""
+        return status == self.ok_status
 
 
 def check_resource(value: Any, what: str = "resource id") -> str:
@@ -170,6 +180,10 @@ def create_container(
         key: kwargs.pop(key, None)
         for key in ("ports", "volumes", "host_config", "networking_config", "runtime")
     }
+    # Imported on use: the keyword conversion is the package's largest module, and only the
+    # create calls need it (it keeps `import ctrproto` quick).
+    from .api_config import container_create_request
+
     request = container_create_request(
         api_version,
         image,
@@ -245,6 +259,122 @@ def remove_container(
     )
 
 
+def diff(container: Any) -> Call:
+    """Filesystem changes (``Path``, ``Kind``); the daemon's ``null`` becomes ``[]``."""
+    return Call(
+        "GET", path("/containers/{}/changes", check_resource(container)), shape=_list_or_empty
+    )
+
+
+def _list_or_empty(result: Any) -> list[Any]:
+    return list(result or [])
+
+
+def top(container: Any, ps_args: str | None = None) -> Call:
+    return Call(
+        "GET", path("/containers/{}/top", check_resource(container)), params={"ps_args": ps_args}
+    )
+
+
+def pause(container: Any) -> Call:
+    return Call("POST", path("/containers/{}/pause", check_resource(container)))
+
+
+def unpause(container: Any) -> Call:
+    return Call("POST", path("/containers/{}/unpause", check_resource(container)))
+
+
+def prune_containers(filters: Mapping[str, Any] | None = None) -> Call:
+    """Remove stopped containers; answers ``ContainersDeleted`` and ``SpaceReclaimed``."""
+    params = {"filters": convert_filters(filters)} if filters else None
+    return Call("POST", "/containers/prune", params=params)
+
+
+def rename(container: Any, name: str) -> Call:
+    return Call(
+        "POST", path("/containers/{}/rename", check_resource(container)), params={"name": name}
+    )
+
+
+def resize(container: Any, height: int, width: int) -> Call:
+    """Resize the container's TTY (only meaningful for ``tty=True`` containers)."""
+    return Call(
+        "POST",
+        path("/containers/{}/resize", check_resource(container)),
+        params={"h": height, "w": width},
+    )
+
+
+def update_container(
+    api_version: str,
+    container: Any,
+    blkio_weight: int | None = None,
+    cpu_period: int | None = None,
+    cpu_quota: int | None = None,
+    cpu_shares: int | None = None,
+    cpuset_cpus: str | None = None,
+    cpuset_mems: str | None = None,
+    mem_limit: str | int | None = None,
+    mem_reservation: str | int | None = None,
+    memswap_limit: str | int | None = None,
+    kernel_memory: str | int | None = None,
+    restart_policy: Mapping[str, Any] | None = None,
+) -> Call:
+    """Change resource limits of a live container; the answer carries the daemon's warnings."""
+    body: dict[str, Any] = {
+        "BlkioWeight": blkio_weight,
+        "CpuPeriod": cpu_period,
+        "CpuQuota": cpu_quota,
+        "CpuShares": cpu_shares,
+        "CpusetCpus": cpuset_cpus,
+        "CpusetMems": cpuset_mems,
+    }
+    for key, size in (
+        ("Memory", mem_limit),
+        ("MemoryReservation", mem_reservation),
+        ("MemorySwap", memswap_limit),
+        ("KernelMemory", kernel_memory),
+    ):
+        body[key] = parse_bytes(size) if size is not None else None
+    if restart_policy is not None:
+        require_version(api_version, "1.23", "update_container(restart_policy=...)")
+        # The same conversions as create(): {"Name": ..., ...} or a RestartPolicy.
+        from .api_config import host_config
+
+        body["RestartPolicy"] = host_config(api_version, restart_policy=restart_policy)[
+            "RestartPolicy"
+        ]
+    return Call(
+        "POST",
+        path("/containers/{}/update", check_resource(container)),
+        json={key: value for key, value in body.items() if value is not None},
+    )
+
+
+def commit(
+    container: Any,
+    repository: str | None = None,
+    tag: str | None = None,
+    message: str | None = None,
+    author: str | None = None,
+    pause: bool = True,
+    changes: str | list[str] | None = None,
+    conf: Mapping[str, Any] | None = None,
+) -> Call:
+    """``conf`` is a container config (``Cmd``, ``Env`` ...) for the new image; ``changes`` are
+    Dockerfile instructions applied on top.  Answers ``{"Id": "sha256:..."}``."""
+    params: dict[str, Any] = {
+        "container": check_resource(container),
+        "repo": repository,
+        "tag": tag,
+        "comment": message,
+        "author": author,
+        "pause": pause,
+        "changes": changes,
+    }
+    return Call("POST", "/commit", params=params, json=dict(conf or {}))
+
+
 # ---------------------------------------------------------------------- container output
 
 
@@ -317,6 +447,71 @@ def stats(
     )
 
 
+# ---------------------------------------------------------------------- container filesystem
+
+
+def export(container: Any) -> Call:
+    """The container's filesystem as a tar stream (raw body pieces; the client re-chunks)."""
+    return Call("GET", path("/containers/{}/export", check_resource(container)))
+
+
+def get_archive(container: Any, path_: str) -> Call:
+    """A tar of ``path_``; its stat arrives in the :data:`STAT_HEADER` response header.
+
+    ``identity``: the tar must travel uncompressed, since the HTTP layer does not decode.
+    """
+    return Call(
+        "GET",
+        path("/containers/{}/archive", check_resource(container)),
+        params={"path": path_},
+        headers={"Accept-Encoding": "identity"},
+    )
+
+
+def archive_stat(container: Any, path_: str) -> Call:
+    """``HEAD``: only the stat header of ``path_``; a missing path is ``NotFound``."""
+    return Call(
+        "HEAD", path("/containers/{}/archive", check_resource(container)), params={"path": path_}
+    )
+
+
+def put_archive(container: Any, path_: str) -> Call:
+    """Extract a tar into the directory ``path_``; the caller streams the tar as the body."""
+    return Call(
+        "PUT",
+        path("/containers/{}/archive", check_resource(container)),
+        params={"path": path_},
+        headers={"Content-Type": "application/x-tar"},
+        streamed_body=True,
+        ok_status=200,
+    )
+
+
+def path_stat(headers: Mapping[str, str], path_: str, required: bool) -> dict[str, Any]:
+    """The stat of an archive answer's headers; ``{}`` when absent and not ``required``.
+
+    The daemon always sends it with a 200; a proxy may have dropped it, which only
+    ``archive_stat`` (whose whole answer it is) treats as an error.
+    """
+    encoded = headers.get(STAT_HEADER)
+    if not encoded:
+        if required:
+            raise ProtocolError(f"the daemon's answer for {path_!r} has no {STAT_HEADER} header")
+        return {}
+    return decode_stat(encoded)
+
+
+def decode_stat(encoded: str) -> dict[str, Any]:
+    """The ``X-Docker-Container-Path-Stat`` header: base64 of a JSON object."""
+    try:
+        value = json.loads(base64.b64decode(encoded, validate=False))
+    except (binascii.Error, ValueError) as exc:
+        raise ProtocolError(f"malformed {STAT_HEADER} header {encoded[:60]!r}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{STAT_HEADER} header is not a JSON object: {value!r}")
+    return value
+
+
 # ---------------------------------------------------------------------- exec
 
 
@@ -366,6 +561,14 @@ def exec_create(
 
 def exec_inspect(exec_id: Any) -> Call:
     return Call("GET", path("/exec/{}/json", check_resource(exec_id, "exec_id")))
+
+
+def exec_resize(exec_id: Any, height: int | None = None, width: int | None = None) -> Call:
+    return Call(
+        "POST",
+        path("/exec/{}/resize", check_resource(exec_id, "exec_id")),
+        params={"h": height, "w": width},
+    )
 
 
 def exec_start(
@@ -433,6 +636,27 @@ def pull(
         image_request=True,
         timeout=None,
         stream_timeout=None,
+    )
+
+
+def remove_image(image: Any, force: bool = False, noprune: bool = False) -> Call:
+    """Untag/delete an image; answers the daemon's ``Untagged``/``Deleted`` entries."""
+    return Call(
+        "DELETE",
+        path("/images/{}", check_resource(image, "image")),
+        params={"force": force, "noprune": noprune},
+        image_request=True,
+    )
+
+
+def tag(image: Any, repository: str, tag: str | None = None, force: bool = False) -> Call:
+    """Add the reference ``repository:tag``; the daemon answers 201 when it did."""
+    return Call(
+        "POST",
+        path("/images/{}/tag", check_resource(image, "image")),
+        params={"repo": repository, "tag": tag, "force": force},
+        image_request=True,
+        ok_status=201,
     )
 
 

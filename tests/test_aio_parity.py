@@ -14,20 +14,26 @@ from typing import Any
 import pytest
 
 from ctrproto import APIClient
-from ctrproto.aio import AsyncAPIClient, AsyncContainer
+from ctrproto.aio import AsyncAPIClient, AsyncContainer, AsyncContainerCollection
 from ctrproto.engine import endpoints
 from ctrproto.models import Container
+from ctrproto.models.containers import ContainerCollection
 
 API_METHODS = [
     "ping", "version", "info", "containers", "inspect_container", "create_container",
     "create_container_from_config", "start", "stop", "restart", "kill", "wait",
     "remove_container", "logs", "attach_socket", "stats", "exec_create", "exec_inspect",
     "exec_start", "images", "inspect_image", "pull",
+    "commit", "diff", "top", "pause", "unpause", "rename", "resize", "update_container",
+    "prune_containers", "export", "get_archive", "archive_stat", "put_archive", "attach",
+    "exec_resize", "remove_image", "tag",
 ]
 CONTAINER_METHODS = [
     "logs", "stats", "attach_socket", "exec_run", "start", "stop", "kill", "wait", "remove",
-    "reload",
+    "reload", "commit", "diff", "top", "pause", "unpause", "rename", "resize", "restart",
+    "update", "export", "get_archive", "put_archive", "attach",
 ]
+CONTAINER_PROPERTIES = ["id", "short_id", "name", "labels", "status", "image", "health", "ports"]
 
 
 def _params(func: Callable[..., Any], skip: int = 1) -> list[str]:
@@ -67,3 +73,28 @@ def test_api_method_parameters_match(name: str) -> None:
 def test_container_methods_exist(name: str) -> None:
     assert callable(getattr(Container, name))
     assert callable(getattr(AsyncContainer, name))
+
+
+@pytest.mark.parametrize("name", CONTAINER_METHODS)
+def test_container_method_parameters_match(name: str) -> None:
+    """Where both facades spell parameters out, they are the same; forwarding ones pass the
+    sync keywords through to the (already checked) API method."""
+    sync = getattr(Container, name)
+    aio = getattr(AsyncContainer, name)
+    if _forwards(sync) or _forwards(aio):
+        assert _params(aio) == _params(sync)[: len(_params(aio))]
+        return
+    assert _params(aio) == _params(sync)
+
+
+@pytest.mark.parametrize("name", CONTAINER_PROPERTIES)
+def test_container_properties_exist(name: str) -> None:
+    assert isinstance(inspect.getattr_static(Container, name), property)
+    assert isinstance(inspect.getattr_static(AsyncContainer, name), property)
+
+
+@pytest.mark.parametrize("name", ["run", "create", "get", "list", "prune"])
+def test_collection_methods_match(name: str) -> None:
+    aio = getattr(AsyncContainerCollection, name)
+    assert inspect.iscoroutinefunction(aio)
+    assert _params(aio) == _params(getattr(ContainerCollection, name))

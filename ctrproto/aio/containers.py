@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..engine.create_config import CreateRequest, build_create_request, build_run_request
 from ..errors import ImageNotFound, NotFound
 from ..models._exec import ExecResult
-from ..models.containers import LIST_WORKERS, ContainerState
+from ..models.containers import DEFAULT_DATA_CHUNK_SIZE, LIST_WORKERS, ContainerState
+from ..models.images import Image
 from ._exec import run_exec
 from ._run import RunOutput, remove_quietly, run_attached
 from .api import AsyncAPIClient
@@ -42,6 +43,18 @@ class AsyncContainer(ContainerState):
 
     async def reload(self) -> None:
         self.attrs = await self.api.inspect_container(self.id)
+
+    @property
+    def image(self) -> Awaitable[Image | None]:
+        """``await container.image``: the container's image, inspected on each access (as the
+        sync property does); an attribute can only do I/O here by handing back an awaitable."""
+        return self._image()
+
+    async def _image(self) -> Image | None:
+        image_id = self.attrs.get("ImageID", self.attrs.get("Image"))
+        if not image_id:
+            return None
+        return await self.client.images.get(image_id)
 
     # ------------------------------------------------------------------ output and I/O
 
@@ -71,6 +84,37 @@ class AsyncContainer(ContainerState):
 
     async def attach_socket(self, **kwargs: Any) -> AsyncHijackedSocket:
         return await self.api.attach_socket(self.id, **kwargs)
+
+    async def attach(self, **kwargs: Any) -> Any:
+        """``APIClient.attach`` keywords.  Awaited (not lazy like ``logs``): the attachment is
+        made by this call, so output written after it returns is not missed."""
+        return await self.api.attach(self.id, **kwargs)
+
+    def export(
+        self, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE
+    ) -> AsyncGenerator[bytes, None]:
+        """The filesystem as a tar, an async generator of ``chunk_size`` pieces (lazy)."""
+        return self._stream(lambda: self.api.export(self.id, chunk_size))
+
+    async def get_archive(
+        self,
+        path: str,
+        chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE,
+        encode_stream: bool = False,
+    ) -> tuple[AsyncGenerator[bytes, None], dict[str, Any]]:
+        """``(tar pieces, stat)``; the request is made here, so a missing path raises now."""
+        return await self.api.get_archive(self.id, path, chunk_size, encode_stream)
+
+    async def put_archive(
+        self, path: str, data: bytes | Iterable[bytes] | AsyncIterable[bytes] | Any
+    ) -> bool:
+        return await self.api.put_archive(self.id, path, data)
+
+    async def top(self, **kwargs: Any) -> dict[str, Any]:
+        return await self.api.top(self.id, **kwargs)
+
+    async def diff(self) -> list[dict[str, Any]]:
+        return await self.api.diff(self.id)
 
     async def exec_run(
         self,
@@ -109,6 +153,31 @@ class AsyncContainer(ContainerState):
         )
 
     # ------------------------------------------------------------------ lifecycle
+
+    async def commit(
+        self, repository: str | None = None, tag: str | None = None, **kwargs: Any
+    ) -> Image:
+        """Commit to a new image and return it."""
+        answer = await self.api.commit(self.id, repository=repository, tag=tag, **kwargs)
+        return await self.client.images.get(answer["Id"])
+
+    async def pause(self) -> None:
+        await self.api.pause(self.id)
+
+    async def unpause(self) -> None:
+        await self.api.unpause(self.id)
+
+    async def rename(self, name: str) -> None:
+        await self.api.rename(self.id, name)
+
+    async def resize(self, height: int, width: int) -> None:
+        await self.api.resize(self.id, height, width)
+
+    async def restart(self, **kwargs: Any) -> None:
+        await self.api.restart(self.id, **kwargs)
+
+    async def update(self, **kwargs: Any) -> dict[str, Any]:
+        return await self.api.update_container(self.id, **kwargs)
 
     async def start(self, **kwargs: Any) -> None:
         await self.api.start(self.id, **kwargs)
@@ -221,6 +290,13 @@ class AsyncContainerCollection:
 
         found = await asyncio.gather(*(inspect(item["Id"]) for item in summaries))
         return [container for container in found if container is not None]
+
+    async def prune(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Remove stopped containers; ``{"ContainersDeleted": [...], "SpaceReclaimed": n}``."""
+        result = await self.client.api.prune_containers(filters=filters)
+        result.setdefault("ContainersDeleted", None)
+        result.setdefault("SpaceReclaimed", 0)
+        return result
 
 
 __all__ = ["AsyncContainer", "AsyncContainerCollection"]

@@ -10,14 +10,13 @@ cycle; this module only moves bytes between it and the stream.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
 from ..errors import (
     ConnectionClosed,
     ConnectTimeout,
     IncompleteResponse,
-    InvalidArgument,
     ProtocolError,
     ReadTimeout,
 )
@@ -165,16 +164,22 @@ class AsyncHTTPDriver:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
 
-    async def perform(self, request: Request, *, timeout: float | None) -> AsyncResponse | Hijacked:
+    async def perform(
+        self,
+        request: Request,
+        *,
+        timeout: float | None,
+        body: AsyncIterable[bytes] | None = None,
+    ) -> AsyncResponse | Hijacked:
         """Send ``request`` and wait for the response head (see the sync ``HTTPDriver``).
 
         A request that fails on a reused keep-alive stream before any response byte arrived is
         retried once on a fresh stream: the daemon had closed the idle connection and never saw
-        it.  Streamed request bodies are not supported by this driver.
+        it.  A streamed body (``request.streamed_body``) is read from ``body`` and framed by the
+        cycle as it goes; such a request is never retried, since ``body`` cannot be replayed.
+        As in the sync driver, ``timeout`` covers sending it too.
         """
-        if request.streamed_body:
-            raise InvalidArgument("the asyncio client does not send streamed request bodies")
-        retry_allowed = True
+        retry_allowed = body is None
         while True:
             try:
                 stream, reused = await bounded(self.pool.acquire(), timeout)
@@ -184,7 +189,8 @@ class AsyncHTTPDriver:
                 ) from exc
             cycle = ClientCycle(request)
             try:
-                return await bounded(self._exchange(stream, cycle, request, timeout), timeout)
+                exchange = self._exchange(stream, cycle, request, timeout, body)
+                return await bounded(exchange, timeout)
             except TimeoutError as exc:
                 stream.close()
                 raise ReadTimeout(
@@ -202,9 +208,20 @@ class AsyncHTTPDriver:
                 raise
 
     async def _exchange(
-        self, stream: AsyncStream, cycle: ClientCycle, request: Request, timeout: float | None
+        self,
+        stream: AsyncStream,
+        cycle: ClientCycle,
+        request: Request,
+        timeout: float | None,
+        body: AsyncIterable[bytes] | None,
     ) -> AsyncResponse | Hijacked:
         await stream.send_all(cycle.start())
+        if request.streamed_body:
+            if body is not None:
+                async for piece in body:
+                    if piece:
+                        await stream.send_all(cycle.send_body(piece))
+            await stream.send_all(cycle.end_body())
         pending: list[bytes] = []
         while True:
             data = await stream.recv(READ_SIZE)

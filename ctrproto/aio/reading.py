@@ -9,10 +9,18 @@ closes the connection at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from typing import Any, Union
 
-from ..api.output import DemuxedChunk, demuxed_chunk, join_demuxed, join_output
+from ..api.output import (
+    DemuxedChunk,
+    Rechunker,
+    body_piece,
+    demuxed_chunk,
+    iter_body,
+    join_demuxed,
+    join_output,
+)
 from ..protocol.jsonstream import JSONStreamDecoder
 from .hijack import AsyncHijackedSocket, Frame, frames_of
 
@@ -24,7 +32,16 @@ Output = Union[
 ]
 
 
-__all__ = ["collect", "demuxed", "frames_of", "json_values", "payloads", "shape_output"]
+__all__ = [
+    "collect",
+    "demuxed",
+    "frames_of",
+    "json_values",
+    "payloads",
+    "rechunked",
+    "shape_output",
+    "upload_pieces",
+]
 
 
 async def payloads(frames: AsyncIterable[Frame]) -> AsyncGenerator[bytes, None]:
@@ -76,3 +93,38 @@ async def shape_output(frames: AsyncGenerator[Frame, None], stream: bool, demux_
         return demuxed(frames) if demux_ else payloads(frames)
     collected = [frame async for frame in frames]
     return join_demuxed(collected) if demux_ else join_output(collected)
+
+
+async def rechunked(
+    pieces: AsyncIterable[bytes], chunk_size: int | None
+) -> AsyncGenerator[bytes, None]:
+    """Export/archive bytes in ``chunk_size`` pieces, cut by the shared :class:`Rechunker`."""
+    rechunker = Rechunker(chunk_size)
+    async for piece in pieces:
+        for chunk in rechunker.feed(piece):
+            yield chunk
+    for chunk in rechunker.flush():
+        yield chunk
+
+
+def upload_pieces(data: object, chunk_size: int) -> AsyncIterable[bytes]:
+    """An upload body from bytes, a binary file, or a sync or async iterable of bytes.
+
+    Anything but an async iterable goes through the sync client's :func:`iter_body`, so a wrong
+    argument is a ``TypeError`` before the request starts (an async iterable's pieces can only be
+    checked as they come).  A file is read in the event loop: pass an async iterable to read it
+    elsewhere.
+    """
+    if isinstance(data, AsyncIterable):
+        return _checked_pieces(data)
+    return _from_sync(iter_body(data, chunk_size))
+
+
+async def _checked_pieces(data: AsyncIterable[object]) -> AsyncGenerator[bytes, None]:
+    async for piece in data:
+        yield body_piece(piece)
+
+
+async def _from_sync(pieces: Iterable[bytes]) -> AsyncGenerator[bytes, None]:
+    for piece in pieces:
+        yield piece

@@ -211,13 +211,17 @@ class BaseClient:
     def _head(self, endpoint: str, **kwargs: Any) -> Response:
         return self._request("HEAD", endpoint, **kwargs)
 
-    def _call(self, call: Call) -> Response:
-        """Perform a request built by :mod:`ctrproto.engine.endpoints`."""
+    def _call(self, call: Call, body: Iterable[bytes] | None = None) -> Response:
+        """Perform a request built by :mod:`ctrproto.engine.endpoints`; ``body`` feeds a
+        ``streamed_body`` call."""
+        if call.streamed_body and body is None:
+            body = ()
         return self._request(
             call.method,
             call.endpoint,
             params=call.params,
             json=call.json,
+            data=body if call.streamed_body else None,
             headers=call.headers,
             timeout=call.request_timeout(self.timeout),
             stream_timeout=call.stream_timeout,

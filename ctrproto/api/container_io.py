@@ -8,22 +8,18 @@ their connection when they end.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Generator, Mapping
 from typing import Any, Union
 
 from ..engine import endpoints
 from ..errors import ProtocolError
-from .base import BaseClient, check_resource
+from .base import BaseClient
 from .hijack import HijackedSocket
 from .output import Output, iter_body, rechunk, shape_output, socket_frames
 
 #: docker-py's chunk size for exports and archives.
 DEFAULT_DATA_CHUNK_SIZE = 2 * 1024 * 1024
 
-STAT_HEADER = "x-docker-container-path-stat"
 
 StatsResult = Union[
     dict[str, Any], Generator[dict[str, Any], None, None], Generator[bytes, None, None]
@@ -102,7 +98,7 @@ class ContainerIOMixin(BaseClient):
         self, container: Any, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE
     ) -> Generator[bytes, None, None]:
         """The container's filesystem as a tar stream, in ``chunk_size`` pieces."""
-        response = self._get(self._url("/containers/{}/export", check_resource(container)))
+        response = self._call(endpoints.export(container))
         return rechunk(self._stream_raw(response), chunk_size)
 
     def get_archive(
@@ -118,19 +114,12 @@ class ContainerIOMixin(BaseClient):
         header, so it is known before any of the tar is read.  ``encode_stream`` is accepted for
         compatibility; the tar always travels uncompressed, since the HTTP layer does not decode.
         """
-        response = self._get(
-            self._url("/containers/{}/archive", check_resource(container)),
-            params={"path": path},
-            headers={"Accept-Encoding": "identity"},
-        )
-        encoded = response.headers.get(STAT_HEADER)
-        stat: dict[str, Any] = {}  # the daemon always sends it with a 200; {} if a proxy ate it
-        if encoded:
-            try:
-                stat = decode_stat(encoded)
-            except ProtocolError:
-                response.close()
-                raise
+        response = self._call(endpoints.get_archive(container, path))
+        try:
+            stat = endpoints.path_stat(response.headers, path, required=False)
+        except ProtocolError:
+            response.close()
+            raise
         return rechunk(self._stream_raw(response), chunk_size), stat
 
     def archive_stat(self, container: Any, path: str) -> dict[str, Any]:
@@ -140,29 +129,17 @@ class ContainerIOMixin(BaseClient):
         callers that only need to know whether a path exists and what it is.  A missing path is
         ``NotFound``.
         """
-        response = self._head(
-            self._url("/containers/{}/archive", check_resource(container)),
-            params={"path": path},
-        )
+        response = self._call(endpoints.archive_stat(container, path))
         self._discard(response)
-        encoded = response.headers.get(STAT_HEADER)
-        if not encoded:
-            raise ProtocolError(f"the daemon's answer for {path!r} has no {STAT_HEADER} header")
-        return decode_stat(encoded)
+        return endpoints.path_stat(response.headers, path, required=True)
 
     def put_archive(self, container: Any, path: str, data: Any) -> bool:
         """Extract a tar into the directory ``path``; ``data`` is bytes, a binary file or an
         iterable of bytes, sent chunked as it is read (never loaded whole)."""
-        body = iter_body(data, DEFAULT_DATA_CHUNK_SIZE)
-        response = self._put(
-            self._url("/containers/{}/archive", check_resource(container)),
-            params={"path": path},
-            data=body,
-            headers={"Content-Type": "application/x-tar"},
-        )
-        status = response.status_code
+        call = endpoints.put_archive(container, path)
+        response = self._call(call, iter_body(data, DEFAULT_DATA_CHUNK_SIZE))
         self._discard(response)
-        return status == 200
+        return call.succeeded(response.status_code)
 
     # ------------------------------------------------------------------ stats
 
@@ -188,13 +165,3 @@ class ContainerIOMixin(BaseClient):
             return self._stream_json(response)
         return self._stream_raw(response)
 
-
-def decode_stat(encoded: str) -> dict[str, Any]:
-    """The ``X-Docker-Container-Path-Stat`` header: base64 of a JSON object."""
-    try:
-        value = json.loads(base64.b64decode(encoded, validate=False))
-    except (binascii.Error, ValueError) as exc:
-        raise ProtocolError(f"malformed {STAT_HEADER} header {encoded[:60]!r}: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ProtocolError(f"{STAT_HEADER} header is not a JSON object: {value!r}")
-    return value

@@ -11,7 +11,7 @@ from collections.abc import Generator, Mapping
 from typing import Any, Literal, Union, overload
 
 from ..engine import endpoints
-from .base import BaseClient, check_resource
+from .base import BaseClient
 from .hijack import HijackedSocket
 from .output import DemuxedChunk, Output, shape_output, socket_frames
 
@@ -53,12 +53,7 @@ class ExecApiMixin(BaseClient):
     def exec_resize(
         self, exec_id: Any, height: int | None = None, width: int | None = None
     ) -> None:
-        self._discard(
-            self._post(
-                self._url("/exec/{}/resize", check_resource(exec_id, "exec_id")),
-                params={"h": height, "w": width},
-            )
-        )
+        self._discard(self._call(endpoints.exec_resize(exec_id, height, width)))
 
     # The overloads let typed callers get the precise shape for the flags they pass by keyword.
     @overload

@@ -12,7 +12,7 @@ from typing import Any, Literal, Union, overload
 from ..engine import endpoints
 from ..engine.endpoints import encode_auth, split_repository_tag
 from ..protocol.jsonstream import JSONStreamDecoder
-from .base import BaseClient, check_resource
+from .base import BaseClient
 
 PullResult = Union[str, Generator[bytes, None, None], Generator[dict[str, Any], None, None]]
 
@@ -93,25 +93,15 @@ class ImageApiMixin(BaseClient):
 
     def remove_image(self, image: Any, force: bool = False, noprune: bool = False) -> list[Any]:
         """Untag/delete an image; returns the daemon's ``Untagged``/``Deleted`` entries."""
-        result: list[Any] = self._json(
-            self._delete(
-                self._url("/images/{}", check_resource(image, "image")),
-                params={"force": force, "noprune": noprune},
-                image_request=True,
-            )
-        )
+        result: list[Any] = self._call_json(endpoints.remove_image(image, force, noprune))
         return result
 
     def tag(self, image: Any, repository: str, tag: str | None = None, force: bool = False) -> bool:
         """Add the reference ``repository:tag`` to ``image``; True when the daemon did."""
-        response = self._post(
-            self._url("/images/{}/tag", check_resource(image, "image")),
-            params={"repo": repository, "tag": tag, "force": force},
-            image_request=True,
-        )
-        status = response.status_code
+        call = endpoints.tag(image, repository, tag, force)
+        response = self._call(call)
         self._discard(response)
-        return status == 201
+        return call.succeeded(response.status_code)
 
 
 def _checked_progress(pieces: Iterable[bytes]) -> Generator[bytes, None, None]:

@@ -69,26 +69,48 @@ def shape_output(
     return join_demuxed(frames) if demux_ else join_output(frames)
 
 
-def rechunk(pieces: Iterable[bytes], chunk_size: int | None) -> Generator[bytes, None, None]:
-    """Re-cut a byte stream into ``chunk_size`` pieces (the last may be shorter).
+class Rechunker:
+    """Re-cuts a byte stream into ``chunk_size`` pieces (the last may be shorter), without I/O.
 
-    Holds at most one chunk plus one network read in memory, whatever the stream's size.  A
-    ``chunk_size`` of ``None`` or below 1 passes the pieces through as they arrive.
+    Feed it the pieces as they arrive; it holds at most one chunk plus one piece in memory,
+    whatever the stream's size, and the sync and async clients share it.  A ``chunk_size`` of
+    ``None`` or below 1 passes non-empty pieces through as they arrive.
     """
-    if chunk_size is None or chunk_size < 1:
-        yield from (piece for piece in pieces if piece)
-        return
-    buffer = bytearray()
-    for piece in pieces:
-        if not buffer and len(piece) == chunk_size:
-            yield piece
-            continue
+
+    def __init__(self, chunk_size: int | None) -> None:
+        self.chunk_size = chunk_size if chunk_size is not None and chunk_size >= 1 else 0
+        self._buffer = bytearray()
+
+    def feed(self, piece: bytes) -> list[bytes]:
+        """The whole chunks completed by ``piece``."""
+        size = self.chunk_size
+        if not size:
+            return [piece] if piece else []
+        buffer = self._buffer
+        if not buffer and len(piece) == size:
+            return [piece]
         buffer += piece
-        while len(buffer) >= chunk_size:
-            yield bytes(buffer[:chunk_size])
-            del buffer[:chunk_size]  # CPython drops a bytearray's head without copying the rest
-    if buffer:
-        yield bytes(buffer)
+        out: list[bytes] = []
+        while len(buffer) >= size:
+            out.append(bytes(buffer[:size]))
+            del buffer[:size]  # CPython drops a bytearray's head without copying the rest
+        return out
+
+    def flush(self) -> list[bytes]:
+        """What is left at the end of the stream (at most one short chunk)."""
+        if not self._buffer:
+            return []
+        rest = bytes(self._buffer)
+        self._buffer.clear()
+        return [rest]
+
+
+def rechunk(pieces: Iterable[bytes], chunk_size: int | None) -> Generator[bytes, None, None]:
+    """``pieces`` re-cut by a :class:`Rechunker`."""
+    rechunker = Rechunker(chunk_size)
+    for piece in pieces:
+        yield from rechunker.feed(piece)
+    yield from rechunker.flush()
 
 
 def iter_body(data: object, chunk_size: int) -> Generator[bytes, None, None]:
@@ -127,6 +149,11 @@ def _reads(read: Callable[[int], object], chunk_size: int) -> Generator[bytes, N
 
 def _pieces(data: Iterable[object]) -> Generator[bytes, None, None]:
     for piece in data:
-        if not isinstance(piece, (bytes, bytearray, memoryview)):
-            raise TypeError(f"the data yielded {type(piece).__name__}, not bytes")
-        yield bytes(piece)
+        yield body_piece(piece)
+
+
+def body_piece(piece: object) -> bytes:
+    """One piece of an iterable upload body, checked: bytes-like or a ``TypeError``."""
+    if not isinstance(piece, (bytes, bytearray, memoryview)):
+        raise TypeError(f"the data yielded {type(piece).__name__}, not bytes")
+    return bytes(piece)

@@ -26,6 +26,7 @@ from ..protocol.http import (
     CycleState,
     ResponseComplete,
     ResponseHead,
+    ResponseHeadView,
     ResponseStarted,
     Upgraded,
 )
@@ -38,7 +39,7 @@ READ_SIZE = 256 * 1024
 Hijacked = tuple[AsyncStream, ResponseHead, bytes]
 
 
-class AsyncResponse:
+class AsyncResponse(ResponseHeadView):
     """A response whose head has arrived; the body is read on demand, one network read at a time.
 
     Reading it to the end returns the stream to the pool; ``close()`` (or leaving ``async with``,
@@ -69,18 +70,6 @@ class AsyncResponse:
         self.read_timeout = read_timeout
         if complete:
             self._finish()
-
-    @property
-    def status_code(self) -> int:
-        return self.head.status_code
-
-    @property
-    def reason(self) -> str:
-        return self.head.reason
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return self.head.headers
 
     @property
     def complete(self) -> bool:

@@ -19,6 +19,7 @@ from ..protocol.http import (
     CycleState,
     ResponseComplete,
     ResponseHead,
+    ResponseHeadView,
     ResponseStarted,
     Upgraded,
 )
@@ -33,7 +34,7 @@ HEAD_READ_SIZE = 64 * 1024
 BODY_READ_SIZE = 256 * 1024
 
 
-class Response:
+class Response(ResponseHeadView):
     """A response whose head has arrived; the body is read on demand.
 
     Use it as a context manager, or read it to the end: either returns the connection to the pool
@@ -62,18 +63,6 @@ class Response:
         self.url = url
         if complete:
             self._finish()
-
-    @property
-    def status_code(self) -> int:
-        return self.head.status_code
-
-    @property
-    def reason(self) -> str:
-        return self.head.reason
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return self.head.headers
 
     @property
     def complete(self) -> bool:

@@ -48,6 +48,24 @@ class ResponseHead:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+class ResponseHeadView:
+    """Read access to a received head: what the sync and asyncio response objects share."""
+
+    head: ResponseHead
+
+    @property
+    def status_code(self) -> int:
+        return self.head.status_code
+
+    @property
+    def reason(self) -> str:
+        return self.head.reason
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self.head.headers
+
+
 @dataclass(frozen=True)
 class ResponseStarted:
     head: ResponseHead

@@ -9,15 +9,14 @@ cycle; this module only moves bytes between it and the stream.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
+from ..api.response_state import ResponseState
 from ..errors import (
     ConnectionClosed,
     ConnectTimeout,
     IncompleteResponse,
-    ProtocolError,
     ReadTimeout,
 )
 from ..protocol.http import (
@@ -26,7 +25,6 @@ from ..protocol.http import (
     CycleState,
     ResponseComplete,
     ResponseHead,
-    ResponseHeadView,
     ResponseStarted,
     Upgraded,
 )
@@ -39,7 +37,7 @@ READ_SIZE = 256 * 1024
 Hijacked = tuple[AsyncStream, ResponseHead, bytes]
 
 
-class AsyncResponse(ResponseHeadView):
+class AsyncResponse(ResponseState[AsyncStream]):
     """A response whose head has arrived; the body is read on demand, one network read at a time.
 
     Reading it to the end returns the stream to the pool; ``close()`` (or leaving ``async with``,
@@ -58,22 +56,8 @@ class AsyncResponse(ResponseHeadView):
         url: str,
         read_timeout: float | None,
     ) -> None:
-        assert cycle.head is not None
-        self._pool = pool
-        self._stream: AsyncStream | None = stream
-        self._cycle = cycle
-        self.head: ResponseHead = cycle.head
-        self._pending = pending
-        self._complete = complete
-        self._reusable = reusable
-        self.url = url
         self.read_timeout = read_timeout
-        if complete:
-            self._finish()
-
-    @property
-    def complete(self) -> bool:
-        return self._complete
+        super().__init__(pool, stream, cycle, pending, complete, reusable, url)
 
     async def next_piece(self) -> bytes | None:
         """The next body piece, reading the network at most once; ``None`` at the end."""
@@ -105,40 +89,13 @@ class AsyncResponse(ResponseHeadView):
             raise ReadTimeout(
                 f"no data from the daemon for {self.read_timeout:g} s reading {self.url}"
             ) from exc
-        for event in self._cycle.receive(data):
-            if type(event) is BodyData:
-                self._pending.append(event.data)
-            elif isinstance(event, ResponseComplete):
-                self._complete = True
-                self._reusable = event.reusable
-                self._finish()
+        self._absorb(data)
 
     async def read(self) -> bytes:
         return b"".join([piece async for piece in self.aiter_raw()])
 
     async def json(self) -> Any:
-        body = await self.read()
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise ProtocolError(
-                f"the daemon's answer to {self.url} is not JSON: {body[:80]!r}"
-            ) from exc
-
-    def _finish(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        if self._complete and self._reusable:
-            self._pool.release(stream)
-        else:
-            stream.close()
-
-    def close(self) -> None:
-        """Stop reading.  An incomplete body means the stream cannot be reused."""
-        if not self._complete:
-            self._cycle.fail()
-        self._finish()
+        return self._decode_json(await self.read())
 
     async def __aenter__(self) -> AsyncResponse:
         return self

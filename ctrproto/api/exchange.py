@@ -7,25 +7,24 @@ that is closed half-read, fails, or times out takes its stream down with it.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..errors import ConnectionClosed, IncompleteResponse, ProtocolError, ReadTimeout
+from ..errors import ConnectionClosed, IncompleteResponse, ReadTimeout
 from ..protocol.http import (
     BodyData,
     ClientCycle,
     CycleState,
     ResponseComplete,
     ResponseHead,
-    ResponseHeadView,
     ResponseStarted,
     Upgraded,
 )
 from ..protocol.request import Request
 from ..transport.base import Stream
 from .pool import ConnectionPool
+from .response_state import ResponseState
 
 #: First read of an exchange: holds the head and most whole answers, and stays below the size
 #: where the allocator maps fresh pages for every read.
@@ -34,39 +33,14 @@ HEAD_READ_SIZE = 64 * 1024
 BODY_READ_SIZE = 256 * 1024
 
 
-class Response(ResponseHeadView):
+class Response(ResponseState[Stream]):
     """A response whose head has arrived; the body is read on demand.
 
     Use it as a context manager, or read it to the end: either returns the connection to the pool
     (or closes it when the body was not read completely, since its framing is then unknown).
     """
 
-    def __init__(
-        self,
-        pool: ConnectionPool,
-        stream: Stream,
-        cycle: ClientCycle,
-        head: ResponseHead,
-        pending: list[bytes],
-        complete: bool,
-        reusable: bool,
-        url: str,
-    ) -> None:
-        self._pool = pool
-        self._stream: Stream | None = stream
-        self._cycle = cycle
-        self.head = head
-        self._pending = pending
-        self._buffer: bytearray | None = None
-        self._complete = complete
-        self._reusable = reusable
-        self.url = url
-        if complete:
-            self._finish()
-
-    @property
-    def complete(self) -> bool:
-        return self._complete
+    _buffer: bytearray | None = None
 
     def settimeout(self, timeout: float | None) -> None:
         """Change the read timeout for the rest of the body (long streams wait forever)."""
@@ -98,41 +72,13 @@ class Response(ResponseHeadView):
             self._buffer = bytearray(BODY_READ_SIZE)
         n = stream.recv_into(self._buffer)
         # The cycle copies what it keeps out of the view before the buffer is read into again.
-        data = memoryview(self._buffer)[:n] if n else b""
-        for event in self._cycle.receive(data):
-            if type(event) is BodyData:
-                self._pending.append(event.data)
-            elif isinstance(event, ResponseComplete):
-                self._complete = True
-                self._reusable = event.reusable
-                self._finish()
+        self._absorb(memoryview(self._buffer)[:n] if n else b"")
 
     def read(self) -> bytes:
         return b"".join(self.iter_raw())
 
     def json(self) -> Any:
-        body = self.read()
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise ProtocolError(
-                f"the daemon's answer to {self.url} is not JSON: {body[:80]!r}"
-            ) from exc
-
-    def _finish(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        if self._complete and self._reusable:
-            self._pool.release(stream)
-        else:
-            stream.close()
-
-    def close(self) -> None:
-        """Stop reading.  An incomplete body means the stream cannot be reused."""
-        if not self._complete:
-            self._cycle.fail()
-        self._finish()
+        return self._decode_json(self.read())
 
     def __enter__(self) -> Response:
         return self
@@ -232,6 +178,5 @@ class HTTPDriver:
                 if deadline is not None and not complete:
                     stream.settimeout(timeout)  # the body: each read bounded on its own
                 return Response(
-                    self.pool, stream, cycle, cycle.head, pending, complete, reusable,
-                    request.target,
+                    self.pool, stream, cycle, pending, complete, reusable, request.target
                 )

@@ -16,6 +16,8 @@ only when it must be joined with what follows it).
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy
 
@@ -29,7 +31,7 @@ from ctrproto.protocol.demux_py import (
     _truncated_payload,
 )
 
-__all__ = ["DEFAULT_MAX_FRAME_SIZE", "STDERR", "STDOUT", "Demuxer", "demux_buffer"]
+__all__ = ["DEFAULT_MAX_FRAME_SIZE", "STDERR", "STDOUT", "Collector", "Demuxer", "demux_buffer"]
 
 STDOUT = 1
 STDERR = 2
@@ -46,6 +48,16 @@ cdef enum:
 cdef Py_ssize_t NOGIL_THRESHOLD = 1 << 16
 
 cdef object _EMPTY = b""
+
+cdef extern from "Python.h":
+    # Growing a bytes object nobody else holds yet, in place: the Collector's outputs are
+    # written where they will be returned, so no final copy is needed.
+    int _PyBytes_Resize(PyObject** pv, Py_ssize_t newsize) except -1
+    char* _bytes_data "PyBytes_AS_STRING" (PyObject* o) nogil
+    Py_ssize_t _bytes_size "PyBytes_GET_SIZE" (PyObject* o) nogil
+
+# First allocation of a Collector output; it then doubles, so growth costs O(1) per byte.
+cdef Py_ssize_t COLLECT_MIN = 1 << 16
 
 
 cdef inline uint32_t _be32(const unsigned char* p) noexcept nogil:
@@ -457,3 +469,165 @@ def demux_buffer(data, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
         return out, err
     finally:
         inp.release()
+
+
+cdef class Collector:
+    """Gathers a whole stream into ``(stdout, stderr)`` bytes; see the twin for the contract.
+
+    Each payload byte is copied once, from the caller's (reused) read buffer into the bytes
+    object that is returned: outputs are allocated as bytes, doubled with ``_PyBytes_Resize``
+    while only this object holds them, and trimmed to size by ``close()``.
+    """
+
+    cdef object _max
+    cdef uint64_t _max_c
+    cdef bint _merge
+    cdef bint _framed
+    cdef bint _closed
+    cdef PyObject* _out[2]
+    cdef Py_ssize_t _used[2]
+    cdef long long _offset
+    cdef unsigned char _hdr[8]
+    cdef Py_ssize_t _hdr_len
+    cdef bint _in_payload
+    cdef int _stream
+    cdef int _index
+    cdef Py_ssize_t _length
+    cdef Py_ssize_t _got
+    cdef bytearray _daemon_error
+    cdef object _error
+
+    def __cinit__(self):
+        self._out[0] = NULL
+        self._out[1] = NULL
+        self._used[0] = 0
+        self._used[1] = 0
+
+    def __dealloc__(self):
+        Py_XDECREF(self._out[0])
+        Py_XDECREF(self._out[1])
+
+    def __init__(self, merge=False, framed=True, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
+        self._max = _check_max(max_frame_size)
+        self._max_c = _clamp_max(self._max)
+        self._merge = bool(merge)
+        self._framed = bool(framed)
+        self._closed = False
+        self._offset = 0
+        self._hdr_len = 0
+        self._in_payload = False
+        self._error = None
+
+    cdef int _append(self, int i, const unsigned char* src, Py_ssize_t k) except -1:
+        cdef Py_ssize_t need = self._used[i] + k
+        cdef Py_ssize_t size
+        cdef object fresh
+        if self._out[i] == NULL:
+            fresh = PyBytes_FromStringAndSize(NULL, max(need, COLLECT_MIN))
+            self._out[i] = <PyObject*>fresh
+            Py_INCREF(fresh)
+        else:
+            size = _bytes_size(self._out[i])
+            if need > size:
+                if _PyBytes_Resize(&self._out[i], max(need, 2 * size)) < 0:
+                    return -1
+        memcpy(_bytes_data(self._out[i]) + self._used[i], src, k)
+        self._used[i] = need
+        return 0
+
+    cdef object _take(self, int i):
+        cdef object result
+        if self._out[i] == NULL:
+            return _EMPTY
+        _PyBytes_Resize(&self._out[i], self._used[i])
+        result = <object>self._out[i]
+        Py_XDECREF(self._out[i])
+        self._out[i] = NULL
+        return result
+
+    cdef object _fail(self, object err):
+        err.frames = []
+        self._error = err
+        return err
+
+    cdef object _poisoned(self):
+        err = type(self._error)(*self._error.args)
+        if isinstance(err, TruncatedFrameError):
+            err.partial = getattr(self._error, "partial", None)
+        err.frames = []
+        return err
+
+    def feed(self, data):
+        if self._closed:
+            raise ValueError("feed() on a closed Collector")
+        if self._error is not None:
+            raise self._poisoned()
+        cdef _Input inp = _Input(data)
+        try:
+            if self._framed:
+                self._feed(inp.ptr, inp.size)
+            elif inp.size:
+                self._append(0, inp.ptr, inp.size)
+        finally:
+            inp.release()
+
+    cdef int _feed(self, const unsigned char* p, Py_ssize_t n) except -1:
+        cdef Py_ssize_t pos = 0
+        cdef Py_ssize_t take
+        cdef uint32_t length
+        cdef int stream
+        while pos < n:
+            if not self._in_payload:
+                take = min(HDR - self._hdr_len, n - pos)
+                memcpy(self._hdr + self._hdr_len, p + pos, take)
+                self._hdr_len += take
+                pos += take
+                if self._hdr_len < HDR:
+                    return 0
+                if _bad_header(self._hdr, self._max_c):
+                    raise self._fail(_error_for_header(self._offset, self._hdr, self._max))
+                length = _be32(self._hdr + 4)
+                stream = self._hdr[0] if self._hdr[0] else OUT_STREAM
+                self._stream = stream
+                self._index = 1 if stream == 2 and not self._merge else 0
+                self._length = length
+                self._got = 0
+                self._in_payload = True
+                if stream == ERR_STREAM:
+                    self._daemon_error = bytearray()
+            take = min(self._length - self._got, n - pos)
+            if take:
+                if self._stream == ERR_STREAM:
+                    self._daemon_error += PyBytes_FromStringAndSize(<const char*>p + pos, take)
+                else:
+                    self._append(self._index, p + pos, take)
+                self._got += take
+                pos += take
+            if self._got < self._length:
+                return 0
+            if self._stream == ERR_STREAM:
+                raise self._fail(_stream_error(self._daemon_error))
+            self._offset += HDR + self._length
+            self._in_payload = False
+            self._hdr_len = 0
+        return 0
+
+    def close(self):
+        """``(stdout, stderr)`` (``(both, b"")`` when merged); an unfinished frame raises."""
+        if self._closed:
+            raise ValueError("close() on a closed Collector")
+        if self._error is not None:
+            raise self._poisoned()
+        if self._in_payload:
+            if self._stream == ERR_STREAM:
+                partial = bytes(self._daemon_error)
+            else:
+                partial = PyBytes_FromStringAndSize(
+                    _bytes_data(self._out[self._index]) + self._used[self._index] - self._got,
+                    self._got,
+                ) if self._got else _EMPTY
+            raise self._fail(_truncated_payload(self._offset, self._stream, self._length, partial))
+        if self._hdr_len:
+            raise self._fail(_truncated_header(self._offset, self._hdr_len))
+        self._closed = True
+        return self._take(0), self._take(1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Union
 
+from ..api.output import collector
 from ..engine import endpoints
 from .api_changes import AsyncContainerOpsMixin
 from .api_files import AsyncContainerFilesMixin
@@ -26,8 +27,7 @@ from .reading import (
     frames_of,
     json_values,
     payloads,
-    shape_output,
-    socket_frames,
+    shape_socket_output,
 )
 
 StatsResult = Union[dict[str, Any], AsyncGenerator[Any, None]]
@@ -135,10 +135,12 @@ class AsyncAPIClient(AsyncContainerOpsMixin, AsyncContainerFilesMixin, AsyncClie
         )
         tty = await self._tty(container)
         pieces = (await self._perform(call)).aiter_raw()
-        chunks = pieces if tty else payloads(frames_of(pieces))
         if stream:
-            return chunks
-        return await collect(chunks)
+            return pieces if tty else payloads(frames_of(pieces))
+        sink = collector(tty, demux_=False)
+        async for piece in pieces:
+            sink.feed(piece)
+        return sink.close()[0]
 
     async def attach_socket(
         self, container: Any, params: Mapping[str, Any] | None = None, ws: bool = False
@@ -196,7 +198,7 @@ class AsyncAPIClient(AsyncContainerOpsMixin, AsyncContainerFilesMixin, AsyncClie
         sock = await self._hijack(call, tty)
         if socket:
             return sock
-        return await shape_output(socket_frames(sock), stream, demux)
+        return await shape_socket_output(sock, stream, demux)
 
     # ------------------------------------------------------------------ images
 

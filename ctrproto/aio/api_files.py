@@ -14,7 +14,7 @@ from typing import Any
 from ..api.container_io import DEFAULT_DATA_CHUNK_SIZE
 from ..engine import endpoints
 from .core import AsyncClientCore
-from .reading import Output, rechunked, shape_output, socket_frames, upload_pieces
+from .reading import Output, rechunked, shape_socket_output, upload_pieces
 
 
 class AsyncContainerFilesMixin(AsyncClientCore):
@@ -34,7 +34,7 @@ class AsyncContainerFilesMixin(AsyncClientCore):
         params = {"logs": logs, "stdout": stdout, "stderr": stderr, "stream": stream}
         call = endpoints.attach(container, params)
         sock = await self._hijack(call, await self._tty(container))
-        return await shape_output(socket_frames(sock), stream, demux)
+        return await shape_socket_output(sock, stream, demux)
 
     async def export(
         self, container: Any, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE

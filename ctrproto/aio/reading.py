@@ -16,6 +16,8 @@ from ..api.output import (
     DemuxedChunk,
     Rechunker,
     body_piece,
+    collected,
+    collector,
     demuxed_chunk,
     iter_body,
     join_demuxed,
@@ -40,6 +42,7 @@ __all__ = [
     "payloads",
     "rechunked",
     "shape_output",
+    "shape_socket_output",
     "upload_pieces",
 ]
 
@@ -93,6 +96,20 @@ async def shape_output(frames: AsyncGenerator[Frame, None], stream: bool, demux_
         return demuxed(frames) if demux_ else payloads(frames)
     collected = [frame async for frame in frames]
     return join_demuxed(collected) if demux_ else join_output(collected)
+
+
+async def shape_socket_output(sock: AsyncHijackedSocket, stream: bool, demux_: bool) -> Output:
+    """:func:`shape_output` for a hijacked socket; a non-stream result is read whole, then gathered
+    by the sync client's :func:`~ctrproto.api.output.collector`."""
+    if stream:
+        return await shape_output(socket_frames(sock), stream, demux_)
+    sink = collector(sock.tty, demux_)
+    try:
+        while piece := await sock.recv():
+            sink.feed(piece)
+    finally:
+        sock.close()
+    return collected(sink, demux_)
 
 
 async def rechunked(

@@ -15,7 +15,7 @@ from ..engine import endpoints
 from ..errors import ProtocolError
 from .base import BaseClient
 from .hijack import HijackedSocket
-from .output import Output, iter_body, rechunk, shape_output, socket_frames
+from .output import Output, collector, iter_body, rechunk, shape_socket_output
 
 #: docker-py's chunk size for exports and archives.
 DEFAULT_DATA_CHUNK_SIZE = 2 * 1024 * 1024
@@ -55,13 +55,15 @@ class ContainerIOMixin(BaseClient):
         )
         tty = self._container_tty(container)
         response = self._call(call)
+        if not stream:
+            sink = collector(tty, demux_=False)
+            with response:
+                for piece in response.iter_raw():
+                    sink.feed(piece)
+            return sink.close()[0]
         if tty:
-            chunks = self._stream_raw(response)
-        else:
-            chunks = (payload for _, payload in self._stream_frames(response))
-        if stream:
-            return chunks
-        return b"".join(chunks)
+            return self._stream_raw(response)
+        return (payload for _, payload in self._stream_frames(response))
 
     def attach(
         self,
@@ -80,7 +82,7 @@ class ContainerIOMixin(BaseClient):
         """
         params = {"logs": logs, "stdout": stdout, "stderr": stderr, "stream": stream}
         sock = self.attach_socket(container, params)
-        return shape_output(socket_frames(sock), stream, demux)
+        return shape_socket_output(sock, stream, demux)
 
     def attach_socket(
         self, container: Any, params: Mapping[str, Any] | None = None, ws: bool = False

@@ -13,7 +13,7 @@ from typing import Any, Literal, Union, overload
 from ..engine import endpoints
 from .base import BaseClient
 from .hijack import HijackedSocket
-from .output import DemuxedChunk, Output, shape_output, socket_frames
+from .output import DemuxedChunk, Output, shape_socket_output
 
 ExecStartResult = Union[Output, HijackedSocket]
 
@@ -148,5 +148,5 @@ class ExecApiMixin(BaseClient):
         sock = self._hijack_call(call, tty=tty)
         if socket:
             return sock
-        return shape_output(socket_frames(sock), stream, demux)
+        return shape_socket_output(sock, stream, demux)
 

@@ -7,7 +7,7 @@ response head are served first, so nothing the daemon sent early is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import FrameError, StreamError
 from ..protocol import demux
@@ -85,6 +85,20 @@ class HijackedSocket:
             parts.append(data)
             remaining -= len(data)
         return b"".join(parts)
+
+    def read_into(self, sink: Callable[[memoryview], object]) -> None:
+        """Hand everything up to the end of the output to ``sink``, read into one reused buffer.
+
+        Each view is valid only during the call: ``sink`` copies what it keeps (a
+        :class:`~ctrproto.protocol.demux.Collector` copies payloads straight into its result).
+        """
+        if self._pending:
+            pending, self._pending = self._pending, b""
+            sink(memoryview(pending))
+        buffer = bytearray(READ_SIZE)
+        view = memoryview(buffer)
+        while n := self._stream.recv_into(buffer):
+            sink(view[:n])
 
     def iter_raw(self) -> Iterator[bytes]:
         while True:

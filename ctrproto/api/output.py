@@ -32,6 +32,28 @@ def socket_frames(sock: HijackedSocket) -> Generator[tuple[int, bytes], None, No
         yield from sock.iter_frames()
 
 
+def collector(tty: bool, demux_: bool) -> demux.Collector:
+    """Gathers a whole output for a non-stream result: each payload byte is copied once, into
+    the bytes returned, where joining streamed frames would copy it three times."""
+    return demux.Collector(merge=not demux_, framed=not tty)
+
+
+def collected(sink: demux.Collector, demux_: bool) -> bytes | tuple[bytes, bytes]:
+    out, err = sink.close()
+    return (out, err) if demux_ else out
+
+
+def shape_socket_output(sock: HijackedSocket, stream: bool, demux_: bool) -> Output:
+    """:func:`shape_output` for a hijacked socket; a non-stream result goes through a
+    :func:`collector`."""
+    if stream:
+        return shape_output(socket_frames(sock), stream, demux_)
+    sink = collector(sock.tty, demux_)
+    with sock:
+        sock.read_into(sink.feed)
+    return collected(sink, demux_)
+
+
 def join_output(frames: Frames) -> bytes:
     return b"".join(payload for _, payload in frames)
 

@@ -22,6 +22,7 @@ __all__ = [
     "IMPLEMENTATION",
     "STDERR",
     "STDOUT",
+    "Collector",
     "Demuxer",
     "demux_buffer",
     "implementations",
@@ -71,10 +72,12 @@ if TYPE_CHECKING:
         DEFAULT_MAX_FRAME_SIZE,
         STDERR,
         STDOUT,
+        Collector,
         Demuxer,
         demux_buffer,
     )
 else:
+    Collector = _active.Collector
     Demuxer = _active.Demuxer
     demux_buffer = _active.demux_buffer
     STDOUT = _active.STDOUT

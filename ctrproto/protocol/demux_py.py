@@ -45,7 +45,7 @@ from ctrproto.errors import (
     TruncatedFrameError,
 )
 
-__all__ = ["DEFAULT_MAX_FRAME_SIZE", "STDERR", "STDOUT", "Demuxer", "demux_buffer"]
+__all__ = ["DEFAULT_MAX_FRAME_SIZE", "STDERR", "STDOUT", "Collector", "Demuxer", "demux_buffer"]
 
 STDOUT: int = 1
 STDERR: int = 2
@@ -371,3 +371,51 @@ def demux_buffer(data: Buffer, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> 
     if pos < size:
         raise _truncated_header(pos, size - pos)
     return b"".join(parts[0]), b"".join(parts[1])
+
+
+class Collector:
+    """Gathers a whole stream, fed piece by piece, into ``(stdout, stderr)`` bytes.
+
+    For the non-stream results (``logs()``, ``exec_run(demux=True)``, ``attach()``) that hold
+    the whole output anyway: the caller can read into one reused buffer and feed views of it,
+    and each payload byte is copied once, into its output.  ``merge`` puts both streams into
+    the first output in the order written (``logs()``); ``framed=False`` takes the bytes as
+    they come (a TTY's output).  Errors are exactly those :class:`Demuxer` raises for the same
+    bytes, with ``frames`` always empty: nothing is handed out before ``close()``.
+    """
+
+    def __init__(
+        self,
+        merge: bool = False,
+        framed: bool = True,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+    ) -> None:
+        self._demuxer = Demuxer(max_frame_size) if framed else None
+        self._merge = merge
+        self._outputs = (bytearray(), bytearray())
+        self._closed = False
+
+    def feed(self, data: Buffer) -> None:
+        if self._closed:
+            raise ValueError("feed() on a closed Collector")
+        if self._demuxer is None:
+            self._outputs[0].extend(data)
+            return
+        try:
+            frames = self._demuxer.feed(data)
+        except (FrameError, StreamError) as exc:
+            exc.frames = []
+            raise
+        outputs, merge = self._outputs, self._merge
+        for stream, payload in frames:
+            outputs[1 if stream == STDERR and not merge else 0].extend(payload)
+
+    def close(self) -> tuple[bytes, bytes]:
+        """``(stdout, stderr)`` (``(both, b"")`` when merged); an unfinished frame raises."""
+        if self._closed:
+            raise ValueError("close() on a closed Collector")
+        if self._demuxer is not None:
+            self._demuxer.close()
+        self._closed = True
+        out, err = self._outputs
+        return bytes(out), bytes(err)

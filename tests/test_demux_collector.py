@@ -1,0 +1,164 @@
+"""``Collector``: whole-output demultiplexing, held against the streaming ``Demuxer``.
+
+The collector backs every non-stream result (``logs()``, ``exec_run()``, ``attach()``), so its
+contract is stated in terms of the demuxer the stream results use: for any bytes, cut into any
+reads, it returns what the demuxer's frames join to, and raises exactly the demuxer's error.
+Both implementations are checked, and checked against each other.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_demux import (
+    PROPERTY,
+    chunk,
+    cut_lists,
+    describe,
+    encode,
+    frame,
+    framed_and_cut,
+    run,
+    selector,
+)
+
+from ctrproto import errors
+
+LIMITS = st.sampled_from([0, 5, 300, selector.DEFAULT_MAX_FRAME_SIZE])
+
+
+def collect(mod: ModuleType, chunks: list[bytes], merge: bool, **kw: Any) -> Any:
+    """The collector's result for ``chunks``, or the description of the error it raised."""
+    collector = mod.Collector(merge=merge, **kw)
+    try:
+        for piece in chunks:
+            collector.feed(piece)
+        return collector.close()
+    except errors.DockerException as exc:
+        assert exc.frames == []  # type: ignore[attr-defined]
+        return describe(exc)
+
+
+def expected(mod: ModuleType, chunks: list[bytes], merge: bool, **kw: Any) -> Any:
+    """What the streaming demuxer says about the same reads, in the collector's shape."""
+    outcome = run(mod, chunks, join=True, **kw)
+    if outcome["error"] is not None:
+        return outcome["error"]
+    items = [item for call in outcome["calls"] for item in call]
+    if merge:
+        return b"".join(p for _, p in items), b""
+    return (
+        b"".join(p for s, p in items if s != 2),
+        b"".join(p for s, p in items if s == 2),
+    )
+
+
+@pytest.fixture(params=["python", "cython"])
+def impl(request: pytest.FixtureRequest) -> ModuleType:
+    from test_demux import _get
+
+    return _get(request.param)
+
+
+@PROPERTY
+@given(case=framed_and_cut(), merge=st.booleans())
+def test_valid_streams_match_the_demuxer(impl: ModuleType, case: Any, merge: bool) -> None:
+    frames, _, chunks = case
+    result = collect(impl, chunks, merge)
+    assert result == expected(impl, chunks, merge)
+    assert sum(map(len, result)) == sum(len(p) for _, p in frames)
+
+
+@PROPERTY
+@given(data=st.binary(max_size=400), cuts=cut_lists, merge=st.booleans(), limit=LIMITS)
+def test_arbitrary_bytes_give_the_demuxers_outcome(
+    impl: ModuleType, data: bytes, cuts: list[int], merge: bool, limit: int
+) -> None:
+    chunks = chunk(data, cuts)
+    assert collect(impl, chunks, merge, max_frame_size=limit) == expected(
+        impl, chunks, merge, max_frame_size=limit
+    )
+
+
+@PROPERTY
+@given(
+    frames=st.lists(
+        st.tuples(st.sampled_from([0, 1, 2, 1, 2, 3]), st.binary(max_size=30)),
+        min_size=1,
+        max_size=8,
+    ),
+    where=st.integers(min_value=0),
+    value=st.integers(min_value=0, max_value=255),
+    cuts=cut_lists,
+    merge=st.booleans(),
+)
+def test_implementations_agree_on_corrupted_streams(
+    frames: Any, where: int, value: int, cuts: list[int], merge: bool
+) -> None:
+    from test_demux import _get
+
+    data = bytearray(encode(frames))
+    data[where % len(data)] = value
+    chunks = chunk(bytes(data), cuts)
+    assert collect(_get("python"), chunks, merge) == collect(_get("cython"), chunks, merge)
+
+
+@PROPERTY
+@given(data=st.binary(max_size=3000), cuts=cut_lists)
+def test_unframed_output_is_passed_through(impl: ModuleType, data: bytes, cuts: Any) -> None:
+    assert collect(impl, chunk(data, cuts), merge=False, framed=False) == (data, b"")
+
+
+def test_outputs_grow_past_the_first_allocation(impl: ModuleType) -> None:
+    """Many reads into one reused buffer: outputs double several times and stay exact."""
+    out = [bytes([i % 251]) * (1000 + i) for i in range(300)]
+    data = b"".join(frame(1 + i % 2, p) for i, p in enumerate(out))
+    reader = bytearray(4096)
+    view = memoryview(reader)
+    collector = impl.Collector()
+    for start in range(0, len(data), 4096):
+        piece = data[start : start + 4096]
+        reader[: len(piece)] = piece
+        collector.feed(view[: len(piece)])
+    stdout, stderr = collector.close()
+    assert stdout == b"".join(out[0::2])
+    assert stderr == b"".join(out[1::2])
+
+
+def test_an_in_band_error_raises_and_poisons(impl: ModuleType) -> None:
+    collector = impl.Collector()
+    collector.feed(frame(1, b"out") + frame(3, b"no such exec")[:10])
+    with pytest.raises(errors.StreamError, match="^no such exec$"):
+        collector.feed(frame(3, b"no such exec")[10:])
+    with pytest.raises(errors.StreamError, match="^no such exec$"):
+        collector.close()
+
+
+def test_truncated_frame_keeps_what_arrived_of_it(impl: ModuleType) -> None:
+    collector = impl.Collector()
+    collector.feed(frame(1, b"whole") + frame(2, b"cut off here")[:12])
+    with pytest.raises(errors.TruncatedFrameError) as info:
+        collector.close()
+    assert info.value.partial == (2, b"cut ")
+    assert "stream offset 13" in str(info.value)
+
+
+def test_use_after_close_is_refused(impl: ModuleType) -> None:
+    collector = impl.Collector()
+    collector.feed(frame(1, b"x"))
+    assert collector.close() == (b"x", b"")
+    with pytest.raises(ValueError, match="closed"):
+        collector.feed(b"")
+    with pytest.raises(ValueError, match="closed"):
+        collector.close()
+
+
+def test_bad_frame_limit_is_refused_like_the_demuxer(impl: ModuleType) -> None:
+    with pytest.raises(errors.InvalidArgument):
+        impl.Demuxer(max_frame_size=-1)
+    with pytest.raises(errors.InvalidArgument):
+        impl.Collector(max_frame_size=-1)

@@ -40,7 +40,7 @@ class Response(ResponseState[Stream]):
     (or closes it when the body was not read completely, since its framing is then unknown).
     """
 
-    _buffer: bytearray | None = None
+    _view: memoryview | None = None
 
     def settimeout(self, timeout: float | None) -> None:
         """Change the read timeout for the rest of the body (long streams wait forever)."""
@@ -68,11 +68,12 @@ class Response(ResponseState[Stream]):
         stream = self._stream
         if stream is None:
             raise ConnectionClosed("the response was closed before its body was read")
-        if self._buffer is None:
-            self._buffer = bytearray(BODY_READ_SIZE)
-        n = stream.recv_into(self._buffer)
+        view = self._view
+        if view is None:
+            view = self._view = memoryview(bytearray(BODY_READ_SIZE))
+        n = stream.recv_into(view)
         # The cycle copies what it keeps out of the view before the buffer is read into again.
-        self._absorb(memoryview(self._buffer)[:n] if n else b"")
+        self._absorb(view[:n] if n else b"")
 
     def read(self) -> bytes:
         return b"".join(self.iter_raw())

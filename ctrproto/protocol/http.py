@@ -71,9 +71,23 @@ class ResponseStarted:
     head: ResponseHead
 
 
-@dataclass(frozen=True)
 class BodyData:
-    data: bytes
+    """A piece of the body.  A plain slotted class rather than a frozen dataclass: one is made
+    per socket read of a log stream, where a frozen dataclass's ``__init__`` is a visible cost."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is BodyData and other.data == self.data
+
+    def __hash__(self) -> int:
+        return hash(self.data)
+
+    def __repr__(self) -> str:
+        return f"BodyData(data={self.data!r})"
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,17 @@ class ClientCycle:
         self._request_done = not request.streamed_body
         self._bytes_received = 0
 
+    @property
+    def state(self) -> CycleState:
+        return self._state
+
+    @state.setter
+    def state(self, value: CycleState) -> None:
+        # The body flag spares the per-read path an enum comparison (an attribute lookup on
+        # the enum class each time); it changes only here, with the state.
+        self._state = value
+        self._in_body = value is CycleState.RECEIVING_BODY
+
     # ------------------------------------------------------------------ sending
 
     def start(self) -> bytes:
@@ -177,7 +202,17 @@ class ClientCycle:
     def receive(self, data: Buffer) -> List[Event]:
         """Feed bytes read from the connection; ``b""`` means the peer closed it."""
         self._bytes_received += len(data)
-        if self.state is CycleState.RECEIVING_BODY:
+        if self._in_body:
+            if data:
+                # The hot path (one call per read of a long body), kept free of the eof logic.
+                try:
+                    pieces, rest = self._decoder.feed(data)  # type: ignore[union-attr]
+                except ProtocolError:
+                    self.state = CycleState.FAILED
+                    raise
+                if rest is None:
+                    return [BodyData(piece) for piece in pieces]
+                return self._body_ended(pieces, rest)
             return self._receive_body(data)
         if self.state in (CycleState.AWAITING_HEAD, CycleState.SENDING_BODY):
             return self._receive_head(data)
@@ -277,13 +312,20 @@ class ClientCycle:
         except ProtocolError:
             self.state = CycleState.FAILED
             raise
+        if rest is None:
+            return [BodyData(p) for p in pieces]
+        return self._body_ended(pieces, rest)
+
+    def _body_ended(self, pieces: List[bytes], rest: bytes) -> List[Event]:
+        """The decoder found the body's end; ``rest`` is what followed it in the same read."""
+        decoder = self._decoder
+        assert decoder is not None
         events: List[Event] = [BodyData(p) for p in pieces]
-        if rest is not None:
-            self.state = CycleState.COMPLETE
-            # Bytes after the body cannot belong to any request of ours: keep what was received,
-            # but never reuse a connection whose framing is in doubt.
-            reusable = decoder.reusable and self._request_done and not rest
-            events.append(ResponseComplete(reusable=reusable))
+        self.state = CycleState.COMPLETE
+        # Bytes after the body cannot belong to any request of ours: keep what was received,
+        # but never reuse a connection whose framing is in doubt.
+        reusable = decoder.reusable and self._request_done and not rest
+        events.append(ResponseComplete(reusable=reusable))
         return events
 
     def fail(self) -> None:

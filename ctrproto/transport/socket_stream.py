@@ -12,8 +12,25 @@ import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..errors import ConnectionClosed, DockerConnectionError, ReadTimeout, TLSError
+from ..errors import (
+    ConnectionClosed,
+    DockerConnectionError,
+    ReadTimeout,
+    TLSError,
+    TransportError,
+)
 from ..protocol.body import Buffer
+
+
+def translated(exc: OSError, where: str) -> TransportError:
+    """The ctrproto error for a socket/ssl exception (the caller chains ``exc`` to it)."""
+    if isinstance(exc, TimeoutError):
+        return ReadTimeout(f"timed out waiting for the daemon at {where}")
+    if isinstance(exc, ssl.SSLError):
+        return TLSError(f"TLS failure talking to {where}: {exc.reason or exc}")
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        return ConnectionClosed(f"connection to {where} was closed by the peer ({exc})")
+    return DockerConnectionError(f"connection to {where} failed: {exc}")
 
 
 @contextmanager
@@ -21,14 +38,8 @@ def translate_errors(where: str) -> Iterator[None]:
     """Map socket/ssl exceptions raised inside the block to ctrproto errors."""
     try:
         yield
-    except TimeoutError as exc:
-        raise ReadTimeout(f"timed out waiting for the daemon at {where}") from exc
-    except ssl.SSLError as exc:
-        raise TLSError(f"TLS failure talking to {where}: {exc.reason or exc}") from exc
-    except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
-        raise ConnectionClosed(f"connection to {where} was closed by the peer ({exc})") from exc
     except OSError as exc:
-        raise DockerConnectionError(f"connection to {where} failed: {exc}") from exc
+        raise translated(exc, where) from exc
 
 
 class SocketStream:
@@ -52,13 +63,19 @@ class SocketStream:
         with translate_errors(self._where):
             self._sock.sendall(data)
 
+    # The two reads are the hot path (one call per socket read on every stream), so they
+    # catch directly instead of entering a context manager each time.
     def recv_into(self, buffer: bytearray | memoryview) -> int:
-        with translate_errors(self._where):
+        try:
             return self._sock.recv_into(buffer)
+        except OSError as exc:
+            raise translated(exc, self._where) from exc
 
     def recv(self, size: int) -> bytes:
-        with translate_errors(self._where):
+        try:
             return self._sock.recv(size)
+        except OSError as exc:
+            raise translated(exc, self._where) from exc
 
     def shutdown_write(self) -> None:
         with translate_errors(self._where):

@@ -358,91 +358,115 @@ cdef class Demuxer:
         raise self._fail(err, [], self._offset)
 
 
-cdef enum ScanResult:
-    SCAN_OK
-    SCAN_BAD_HEADER
-    SCAN_TRUNCATED_PAYLOAD
-    SCAN_TRUNCATED_HEADER
-    SCAN_STREAM_ERROR
+cdef enum SplitResult:
+    SPLIT_OK
+    SPLIT_NEED_ROOM
+    SPLIT_BAD_HEADER
+    SPLIT_TRUNCATED_PAYLOAD
+    SPLIT_TRUNCATED_HEADER
+    SPLIT_STREAM_ERROR
 
 
-cdef ScanResult _scan(
-    const unsigned char* p, Py_ssize_t n, uint64_t max_size, Py_ssize_t* sizes, Py_ssize_t* at
+cdef SplitResult _split(
+    const unsigned char* p, Py_ssize_t n, uint64_t max_size, char** dst,
+    const Py_ssize_t* room, Py_ssize_t* used, Py_ssize_t* pos_io, int* index_io,
 ) noexcept nogil:
-    """Validate every frame and total the payload per stream; ``at`` gets the failing frame."""
-    cdef Py_ssize_t pos = 0
-    cdef Py_ssize_t end
-    cdef uint32_t length
-    cdef const unsigned char* h
-    while n - pos >= HDR:
-        h = p + pos
-        at[0] = pos
-        if _bad_header(h, max_size):
-            return SCAN_BAD_HEADER
-        length = _be32(h + 4)
-        end = pos + HDR + length
-        if end > n:
-            return SCAN_TRUNCATED_PAYLOAD
-        if h[0] == ERR_STREAM:
-            return SCAN_STREAM_ERROR
-        sizes[1 if h[0] == 2 else 0] += length
-        pos = end
-    at[0] = pos
-    return SCAN_TRUNCATED_HEADER if pos < n else SCAN_OK
-
-
-cdef bint _copy(
-    const unsigned char* p, Py_ssize_t n, char** dst, const Py_ssize_t* room
-) noexcept nogil:
-    """Second pass of demux_buffer.  Re-checks every bound: with the GIL released, another
-    thread may have rewritten a bytearray between the passes (it cannot resize it)."""
-    cdef Py_ssize_t pos = 0
-    cdef Py_ssize_t used[2]
+    """Validate and copy frames from ``pos_io`` on, in one pass, until the end, a bad frame, or
+    an output without room for the next payload (``index_io`` says which).  Every bound is
+    checked as it is read, so a bytearray rewritten by another thread meanwhile (it cannot be
+    resized while exported) can garble the output but never make this read or write astray."""
+    cdef Py_ssize_t pos = pos_io[0]
     cdef uint32_t length
     cdef int index
     cdef const unsigned char* h
-    used[0] = 0
-    used[1] = 0
+    cdef SplitResult result = SPLIT_OK
     while n - pos >= HDR:
         h = p + pos
-        if h[0] > 2:
-            return False
+        if _bad_header(h, max_size):
+            result = SPLIT_BAD_HEADER
+            break
         length = _be32(h + 4)
+        if <Py_ssize_t>length > n - pos - HDR:
+            result = SPLIT_TRUNCATED_PAYLOAD
+            break
+        if h[0] == ERR_STREAM:
+            result = SPLIT_STREAM_ERROR
+            break
         index = 1 if h[0] == 2 else 0
-        if <Py_ssize_t>length > n - pos - HDR or <Py_ssize_t>length > room[index] - used[index]:
-            return False
+        if <Py_ssize_t>length > room[index] - used[index]:
+            index_io[0] = index
+            result = SPLIT_NEED_ROOM
+            break
         memcpy(dst[index] + used[index], h + HDR, length)
         used[index] += length
         pos += HDR + length
-    return used[0] == room[0] and used[1] == room[1]
+    pos_io[0] = pos
+    if result == SPLIT_OK and pos < n:
+        result = SPLIT_TRUNCATED_HEADER
+    return result
+
+
+cdef int _make_room(PyObject** out, Py_ssize_t want) except -1:
+    """Give ``*out`` (a bytes object only we hold, or NULL) at least ``want`` bytes."""
+    cdef object fresh
+    if out[0] == NULL:
+        fresh = PyBytes_FromStringAndSize(NULL, max(want, 1))
+        out[0] = <PyObject*>fresh
+        Py_INCREF(fresh)
+    else:
+        _PyBytes_Resize(out, want)
+    return 0
 
 
 def demux_buffer(data, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
-    """Split a complete stream into ``(stdout, stderr)`` in one call: a validating pass that
-    sizes the outputs, then one allocation per output and one memcpy per frame, without the
-    GIL for large inputs.  Errors are those ``Demuxer.feed(data)`` + ``close()`` would raise."""
+    """Split a complete stream into ``(stdout, stderr)`` in one call and one pass: each frame is
+    checked and its payload copied into its output as it is read, without the GIL for large
+    inputs.  Each output starts with room for the whole input - pages never written cost
+    nothing, the excess is trimmed at the end, and growing by doubling instead would copy the
+    output again whenever the allocator cannot extend it in place.  Errors are those
+    ``Demuxer.feed(data)`` + ``close()`` would raise, and no output escapes with one."""
     cdef object max_py = _check_max(max_frame_size)
     cdef uint64_t max_c = _clamp_max(max_py)
     cdef _Input inp = _Input(data)
     cdef const unsigned char* p = inp.ptr
     cdef Py_ssize_t n = inp.size
-    cdef Py_ssize_t sizes[2]
-    cdef Py_ssize_t at = 0
-    cdef ScanResult result
+    cdef PyObject* out[2]
     cdef char* dst[2]
-    cdef bint ok
+    cdef Py_ssize_t room[2]
+    cdef Py_ssize_t used[2]
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t at
+    cdef int index = 0
+    cdef int i
+    cdef SplitResult result
     cdef uint32_t length
-    sizes[0] = 0
-    sizes[1] = 0
+    out[0] = NULL
+    out[1] = NULL
+    used[0] = 0
+    used[1] = 0
     try:
-        if n >= NOGIL_THRESHOLD:
-            with nogil:
-                result = _scan(p, n, max_c, sizes, &at)
-        else:
-            result = _scan(p, n, max_c, sizes, &at)
-        if result == SCAN_BAD_HEADER:
+        for i in range(2):
+            try:
+                _make_room(&out[i], n)
+            except MemoryError:
+                _make_room(&out[i], min(n, COLLECT_MIN))
+        while True:
+            for i in range(2):
+                dst[i] = _bytes_data(out[i])
+                room[i] = _bytes_size(out[i])
+            if n >= NOGIL_THRESHOLD:
+                with nogil:
+                    result = _split(p, n, max_c, dst, room, used, &pos, &index)
+            else:
+                result = _split(p, n, max_c, dst, room, used, &pos, &index)
+            if result != SPLIT_NEED_ROOM:
+                break
+            length = _be32(p + pos + 4)
+            _make_room(&out[index], max(2 * room[index], used[index] + <Py_ssize_t>length))
+        at = pos
+        if result == SPLIT_BAD_HEADER:
             raise _error_for_header(at, p + at, max_py)
-        if result == SCAN_TRUNCATED_PAYLOAD:
+        if result == SPLIT_TRUNCATED_PAYLOAD:
             length = _be32(p + at + 4)
             raise _truncated_payload(
                 at,
@@ -450,25 +474,18 @@ def demux_buffer(data, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
                 length,
                 PyBytes_FromStringAndSize(<const char*>p + at + HDR, n - at - HDR),
             )
-        if result == SCAN_STREAM_ERROR:
+        if result == SPLIT_STREAM_ERROR:
             length = _be32(p + at + 4)
             raise _stream_error(PyBytes_FromStringAndSize(<const char*>p + at + HDR, length))
-        if result == SCAN_TRUNCATED_HEADER:
+        if result == SPLIT_TRUNCATED_HEADER:
             raise _truncated_header(at, n - at)
-        out = PyBytes_FromStringAndSize(NULL, sizes[0])
-        err = PyBytes_FromStringAndSize(NULL, sizes[1])
-        dst[0] = PyBytes_AS_STRING(out)
-        dst[1] = PyBytes_AS_STRING(err)
-        if n >= NOGIL_THRESHOLD:
-            with nogil:
-                ok = _copy(p, n, dst, sizes)
-        else:
-            ok = _copy(p, n, dst, sizes)
-        if not ok:
-            raise RuntimeError("the buffer was modified while demux_buffer was reading it")
-        return out, err
+        for i in range(2):
+            _PyBytes_Resize(&out[i], used[i])
+        return <object>out[0], <object>out[1]
     finally:
         inp.release()
+        Py_XDECREF(out[0])
+        Py_XDECREF(out[1])
 
 
 cdef class Collector:

@@ -162,3 +162,19 @@ def test_bad_frame_limit_is_refused_like_the_demuxer(impl: ModuleType) -> None:
         impl.Demuxer(max_frame_size=-1)
     with pytest.raises(errors.InvalidArgument):
         impl.Collector(max_frame_size=-1)
+
+
+def test_demux_buffer_grows_stderr_and_releases_the_gil_on_large_input() -> None:
+    """Large inputs take the one-pass, GIL-free path; stderr far past its first allocation."""
+    from test_demux import _get
+
+    pieces = [(1 + (i // 3) % 2, bytes([i % 256]) * (50 + (i * 37) % 3000)) for i in range(2000)]
+    data = encode(pieces)
+    assert len(data) > 1 << 20
+    expected_out = b"".join(p for s, p in pieces if s == 1)
+    expected_err = b"".join(p for s, p in pieces if s == 2)
+    for name in ("python", "cython"):
+        assert _get(name).demux_buffer(data) == (expected_out, expected_err)
+        assert _get(name).demux_buffer(bytearray(data)) == (expected_out, expected_err)
+        with pytest.raises(errors.TruncatedFrameError):
+            _get(name).demux_buffer(data[:-1])

@@ -4,10 +4,12 @@ A :class:`ClientCycle` turns a :class:`~ctrproto.protocol.request.Request` into 
 bytes received into events.  It never touches a socket, a thread or a clock: the sync driver, the
 asyncio driver and the unit tests all feed it the same way.
 
-h11 writes the request and parses the response head (status line and headers are where HTTP's
-corner cases live); the body is framed by :mod:`ctrproto.protocol.body`.  A connection carries one
-cycle at a time; keep-alive reuse means starting a new cycle on the same connection once the
-previous one reports :class:`ResponseComplete` with ``reusable=True``.
+Requests are written, and plain response heads read, by :mod:`ctrproto.protocol.wire`; any
+head it does not vouch for (informational answers, unusual framing, odd bytes, a head cut short
+or too long) goes to h11, whose parse or error is final - status lines and headers are where
+HTTP's corner cases live.  The body is framed by :mod:`ctrproto.protocol.body`.  A connection
+carries one cycle at a time; keep-alive reuse means starting a new cycle on the same connection
+once the previous one reports :class:`ResponseComplete` with ``reusable=True``.
 
 Hijacking (attach, exec start): the request carries ``Connection: Upgrade`` / ``Upgrade: tcp``;
 the daemon answers ``101`` and from then on the connection is a raw byte stream.  Older daemons
@@ -27,25 +29,26 @@ import h11
 from ..errors import IncompleteResponse, ProtocolError
 from .body import BodyDecoder, Buffer, body_decoder
 from .request import Request, iter_header_bytes
+from .wire import LAST_CHUNK, ResponseHead, chunk, plain_response_head, request_head
+
+__all__ = [
+    "RAW_STREAM_TYPES",
+    "BodyData",
+    "ClientCycle",
+    "CycleState",
+    "Event",
+    "ResponseComplete",
+    "ResponseHead",
+    "ResponseHeadView",
+    "ResponseStarted",
+    "Upgraded",
+]
 
 RAW_STREAM_TYPES = (
     "application/vnd.docker.raw-stream",
     "application/vnd.docker.multiplexed-stream",
 )
 MAX_HEAD_SIZE = 64 * 1024
-
-
-@dataclass(frozen=True)
-class ResponseHead:
-    status_code: int
-    reason: str
-    #: Lower-cased names; repeated headers are joined with ", ".
-    headers: dict[str, str]
-    http_version: str
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
 class ResponseHeadView:
@@ -136,7 +139,11 @@ class ClientCycle:
 
     def __init__(self, request: Request, max_head_size: int = MAX_HEAD_SIZE) -> None:
         self.request = request
-        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_head_size)
+        self._max_head_size = max_head_size
+        # Bytes of a head not yet complete; h11 is only brought in for heads the plain parser
+        # of :mod:`ctrproto.protocol.wire` does not vouch for.
+        self._head_bytes = bytearray()
+        self._h11: h11.Connection | None = None
         self._decoder: BodyDecoder | None = None
         self.head: ResponseHead | None = None
         self.state = CycleState.AWAITING_HEAD
@@ -160,22 +167,12 @@ class ClientCycle:
         """The request head, plus the whole body when it was given up front."""
         req = self.request
         try:
-            out = self._h11.send(
-                h11.Request(
-                    method=req.method,
-                    target=req.target,
-                    headers=iter_header_bytes(req.headers),
-                )
-            )
-            assert out is not None
-            if req.body:
-                data = self._h11.send(h11.Data(data=req.body))
-                out += data or b""
-            if not req.streamed_body:
-                out += self._h11.send(h11.EndOfMessage()) or b""
-        except h11.LocalProtocolError as exc:
+            out = request_head(req)
+        except ProtocolError:
             self.state = CycleState.FAILED
-            raise ProtocolError(f"cannot send {req.method} {req.target}: {exc}") from exc
+            raise
+        if req.body:
+            out += req.body
         if req.streamed_body:
             self.state = CycleState.SENDING_BODY
         return out
@@ -184,14 +181,13 @@ class ClientCycle:
         """Frame one piece of a streamed (chunked) request body."""
         if not data:
             return b""
-        return self._h11.send(h11.Data(data=bytes(data))) or b""
+        return chunk(bytes(data))
 
     def end_body(self) -> bytes:
-        out = self._h11.send(h11.EndOfMessage()) or b""
         self._request_done = True
         if self.state is CycleState.SENDING_BODY:
             self.state = CycleState.AWAITING_HEAD
-        return out
+        return LAST_CHUNK
 
     # ------------------------------------------------------------------ receiving
 
@@ -226,7 +222,47 @@ class ClientCycle:
         raise ProtocolError(f"cycle is {self.state.value}; it cannot receive data")
 
     def _receive_head(self, data: Buffer) -> List[Event]:
+        if self._h11 is not None:
+            return self._receive_head_h11(data)
+        buffer = self._head_bytes
+        if not data:
+            return self._hand_to_h11(eof=True)
+        buffer += data
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > self._max_head_size or b"\n\n" in buffer:
+                return self._hand_to_h11(eof=False)
+            return []
+        head = bytes(buffer[:end])
+        parsed = None
+        if end <= self._max_head_size and head.count(b"\n") == head.count(b"\r\n"):
+            parsed = plain_response_head(head)
+        if parsed is None:
+            return self._hand_to_h11(eof=False)
+        trailing = bytes(buffer[end + 4 :])
+        buffer.clear()
+        return self._started(parsed, trailing, closed=False)
+
+    def _hand_to_h11(self, eof: bool) -> List[Event]:
+        """Give the head received so far to h11, told of the request as if it had sent it."""
+        req = self.request
+        conn = self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_head_size)
+        conn.send(h11.Request(method=req.method, target=req.target,
+                              headers=iter_header_bytes(req.headers)))
+        if req.body:
+            conn.send(h11.Data(data=req.body))
+        if self._request_done:
+            conn.send(h11.EndOfMessage())
+        received = bytes(self._head_bytes)
+        self._head_bytes.clear()
+        events = self._receive_head_h11(received) if received else []
+        if eof and not events and self.state is not CycleState.FAILED:
+            events = self._receive_head_h11(b"")
+        return events
+
+    def _receive_head_h11(self, data: Buffer) -> List[Event]:
         conn = self._h11
+        assert conn is not None
         try:
             conn.receive_data(bytes(data))
             while True:
@@ -241,10 +277,11 @@ class ClientCycle:
                     return []
                 if isinstance(event, h11.InformationalResponse):
                     if event.status_code == 101:
-                        return self._upgraded(_head_from_h11(event))
+                        return self._upgraded(_head_from_h11(event), conn.trailing_data[0])
                     continue  # 100 Continue and friends carry nothing for us
                 if isinstance(event, h11.Response):
-                    return self._started(_head_from_h11(event))
+                    trailing, closed = conn.trailing_data
+                    return self._started(_head_from_h11(event), trailing, closed)
                 if isinstance(event, h11.ConnectionClosed):
                     self.state = CycleState.FAILED
                     raise IncompleteResponse(
@@ -263,14 +300,13 @@ class ClientCycle:
                 f"first bytes: {bytes(conn.trailing_data[0][:40])!r}"
             ) from exc
 
-    def _upgraded(self, head: ResponseHead) -> List[Event]:
+    def _upgraded(self, head: ResponseHead, trailing: bytes) -> List[Event]:
         self.head = head
         self.state = CycleState.UPGRADED
-        return [Upgraded(head, self._h11.trailing_data[0])]
+        return [Upgraded(head, trailing)]
 
-    def _started(self, head: ResponseHead) -> List[Event]:
+    def _started(self, head: ResponseHead, trailing: bytes, closed: bool) -> List[Event]:
         self.head = head
-        trailing, closed = self._h11.trailing_data
         if (
             self.request.upgrade
             and head.status_code == 200
@@ -278,7 +314,7 @@ class ClientCycle:
             and "content-length" not in head.headers
             and "transfer-encoding" not in head.headers
         ):
-            return self._upgraded(head)
+            return self._upgraded(head, trailing)
         self._decoder = body_decoder(
             self.request.method, head.status_code, head.headers, head.http_version
         )

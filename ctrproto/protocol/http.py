@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import List, Union
+from typing import TYPE_CHECKING, List, Union
 
-import h11
+if TYPE_CHECKING:
+    import h11
 
 from ..errors import IncompleteResponse, ProtocolError
 from .body import BodyDecoder, Buffer, body_decoder
@@ -244,7 +245,11 @@ class ClientCycle:
         return self._started(parsed, trailing, closed=False)
 
     def _hand_to_h11(self, eof: bool) -> List[Event]:
-        """Give the head received so far to h11, told of the request as if it had sent it."""
+        """Give the head received so far to h11, told of the request as if it had sent it.
+
+        h11 is imported here, on this rare path, rather than by every ``import ctrproto``."""
+        import h11
+
         req = self.request
         conn = self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_head_size)
         conn.send(h11.Request(method=req.method, target=req.target,
@@ -261,6 +266,8 @@ class ClientCycle:
         return events
 
     def _receive_head_h11(self, data: Buffer) -> List[Event]:
+        import h11
+
         conn = self._h11
         assert conn is not None
         try:

@@ -510,6 +510,18 @@ def test_ssh_connect_timeout_on_a_silent_server(tb: dict[str, str]) -> None:
         listener.close()
 
 
+def test_ssh_session_negotiates_aes_gcm(tb: dict[str, str]) -> None:
+    """An AEAD cipher spares paramiko's per-packet MAC check (see StreamLocalTransport)."""
+    with APIClient(base_url=ssh_url(tb), **ssh_options(tb)) as c:
+        assert c.ping()
+        transport = c.transport
+        assert isinstance(transport, SSHTransport)
+        session = transport._session(5)
+        assert session.local_cipher == "aes128-gcm@openssh.com"  # type: ignore[attr-defined]
+        assert session.remote_cipher == "aes128-gcm@openssh.com"  # type: ignore[attr-defined]
+        assert c.version()["ApiVersion"]  # and the session carries requests
+
+
 def test_ssh_keepalive_is_set_on_the_session(tb: dict[str, str]) -> None:
     with APIClient(base_url=ssh_url(tb), **ssh_options(tb, ssh_keepalive=7)) as c:
         assert c.ping()

@@ -209,12 +209,18 @@ def _exec_stream_clients(bench: Bench, cid: str, size: int) -> dict[str, Callabl
 
 
 def _attach_prepare(bench: Bench, size: int) -> Callable[[str], Callable[[], object]]:
-    """A fresh, not yet started container per repetition; attach, start, read to EOF."""
+    """A fresh, not yet started container per repetition; attach, start, read to EOF.
+
+    Its log driver is "none": otherwise dockerd also writes every byte to the json-file log
+    while it copies the pipe, and that disk write (bimodal here: 4 s or 8 s for 256 MB, for
+    every client alike) decides the time, where the issue asks for the client's cost.
+    """
     params = {"stdout": 1, "stderr": 1, "stream": 1}
+    no_log = bench.cp.create_host_config(log_config={"Type": "none", "Config": {}})
 
     def prepare(client: str) -> Callable[[], object]:
         cid = bench.cp.create_container(IMAGE, ["head", "-c", str(size), "/dev/zero"],
-                                        labels={LABEL: "1"})["Id"]
+                                        labels={LABEL: "1"}, host_config=no_log)["Id"]
 
         def cp() -> None:
             with bench.cp.attach_socket(cid, params=params) as sock:

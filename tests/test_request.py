@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctrproto.errors import InvalidArgument
 from ctrproto.protocol.http import ClientCycle
@@ -97,3 +100,25 @@ def test_only_one_body_kind() -> None:
 def test_unsupported_query_value_names_it() -> None:
     with pytest.raises(InvalidArgument, match="object"):
         encode_query({"x": object()})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    params=st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(st.text(max_size=12), st.integers(), st.booleans(),
+                  st.lists(st.text(max_size=5), max_size=3)),
+        max_size=5,
+    )
+)
+def test_query_encoding_matches_urlencode(params: dict[str, Any]) -> None:
+    """The shortcut for unreserved text must give exactly urlencode(quote_via=quote, safe="")."""
+    from urllib.parse import quote, urlencode
+
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            text = ("1" if item else "0") if isinstance(item, bool) else str(item)
+            pairs.append((key, text))
+    assert encode_query(params) == urlencode(pairs, quote_via=quote, safe="")

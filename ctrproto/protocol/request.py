@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence, Tuple, Union
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from .._version import __version__
 from ..errors import InvalidArgument
@@ -85,7 +85,16 @@ def encode_query(params: Mapping[str, QueryValue] | None) -> str:
             pairs.extend((key, _query_scalar(item)) for item in value)
         else:
             pairs.append((key, _query_scalar(value)))
-    return urlencode(pairs, quote_via=quote, safe="")
+    return "&".join(f"{_quoted(key)}={_quoted(value)}" for key, value in pairs)
+
+
+# What quote(..., safe="") leaves alone; most keys and values are made of nothing else, and
+# skipping quote() for them halves the cost of encoding a typical query.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def _quoted(text: str) -> str:
+    return text if _UNRESERVED.issuperset(text) else quote(text, safe="")
 
 
 def versioned_target(endpoint: str, api_version: str | None, query: str = "") -> str:

@@ -103,8 +103,13 @@ def targets(cases: list[Case], extra: dict[str, Any]) -> list[Target]:
                          and c.name.endswith("threads") == threaded), None)
             name = case.name if case else prefix
             value = case.speed("ctrproto", "docker-py") if case else None
-            out.append(Target(f"W4 {name} >= {goal}x docker-py",
-                              f"{value:.2f}x" if value else "not run",
+            measured = f"{value:.2f}x" if value else "not run"
+            ceiling = case.speed("raw", "docker-py") if case else None
+            if value is not None and ceiling is not None and value < goal:
+                # A client that cost nothing would be as fast as the raw socket: say how far
+                # the daemon's own time leaves the goal out of reach.
+                measured += f" (raw socket: {ceiling:.2f}x)"
+            out.append(Target(f"W4 {name} >= {goal}x docker-py", measured,
                               None if value is None else value >= goal))
     out.append(_speed_target(cases, "W6", "ssh inspect", "ctrproto", "docker-py", 1.5,
                              "W6 ssh inspects >= 1.5x docker-py"))

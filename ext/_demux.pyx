@@ -83,6 +83,16 @@ cdef object _error_for_header(Py_ssize_t offset, const unsigned char* h, object 
     )
 
 
+cdef object _again(object error):
+    """A fresh copy of the error that poisoned a demuxer, for each later call (the contract in
+    the twin's docstring): same class and message, ``partial`` kept, ``frames`` empty."""
+    err = type(error)(*error.args)
+    if isinstance(err, TruncatedFrameError):
+        err.partial = getattr(error, "partial", None)
+    err.frames = []
+    return err
+
+
 cdef class _Input:
     """The caller's bytes as a raw pointer, held (and so pinned against resizing) while in use."""
 
@@ -191,11 +201,7 @@ cdef class Demuxer:
         return self._hdr_len + self._fill
 
     cdef object _poisoned(self):
-        err = type(self._error)(*self._error.args)
-        if isinstance(err, TruncatedFrameError):
-            err.partial = getattr(self._error, "partial", None)
-        err.frames = []
-        return err
+        return _again(self._error)
 
     cdef object _fail(self, object err, list frames, long long offset):
         err.frames = frames
@@ -568,11 +574,7 @@ cdef class Collector:
         return err
 
     cdef object _poisoned(self):
-        err = type(self._error)(*self._error.args)
-        if isinstance(err, TruncatedFrameError):
-            err.partial = getattr(self._error, "partial", None)
-        err.frames = []
-        return err
+        return _again(self._error)
 
     def feed(self, data):
         if self._closed:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from test_demux import (
     PROPERTY,
     chunk,
+    corrupted_streams,
     cut_lists,
     describe,
     encode,
@@ -85,25 +86,11 @@ def test_arbitrary_bytes_give_the_demuxers_outcome(
 
 
 @PROPERTY
-@given(
-    frames=st.lists(
-        st.tuples(st.sampled_from([0, 1, 2, 1, 2, 3]), st.binary(max_size=30)),
-        min_size=1,
-        max_size=8,
-    ),
-    where=st.integers(min_value=0),
-    value=st.integers(min_value=0, max_value=255),
-    cuts=cut_lists,
-    merge=st.booleans(),
-)
-def test_implementations_agree_on_corrupted_streams(
-    frames: Any, where: int, value: int, cuts: list[int], merge: bool
-) -> None:
+@given(case=corrupted_streams(), merge=st.booleans())
+def test_implementations_agree_on_corrupted_streams(case: Any, merge: bool) -> None:
     from test_demux import _get
 
-    data = bytearray(encode(frames))
-    data[where % len(data)] = value
-    chunks = chunk(bytes(data), cuts)
+    _, chunks = case
     assert collect(_get("python"), chunks, merge) == collect(_get("cython"), chunks, merge)
 
 

@@ -200,17 +200,8 @@ class ClientCycle:
         """Feed bytes read from the connection; ``b""`` means the peer closed it."""
         self._bytes_received += len(data)
         if self._in_body:
-            if data:
-                # The hot path (one call per read of a long body), kept free of the eof logic.
-                try:
-                    pieces, rest = self._decoder.feed(data)  # type: ignore[union-attr]
-                except ProtocolError:
-                    self.state = CycleState.FAILED
-                    raise
-                if rest is None:
-                    return [BodyData(piece) for piece in pieces]
-                return self._body_ended(pieces, rest)
-            return self._receive_body(data)
+            # The hot path is _feed_body: one call per read of a long body.
+            return self._feed_body(data) if data else self._body_eof()
         if self.state in (CycleState.AWAITING_HEAD, CycleState.SENDING_BODY):
             return self._receive_head(data)
         if self.state is CycleState.COMPLETE:
@@ -328,36 +319,36 @@ class ClientCycle:
         self.state = CycleState.RECEIVING_BODY
         events: List[Event] = [ResponseStarted(head)]
         if trailing or self._decoder.done:
-            events.extend(self._receive_body(trailing, eof=False))
+            events.extend(self._feed_body(trailing))
         if closed and self.state is CycleState.RECEIVING_BODY:
-            events.extend(self._receive_body(b""))
+            events.extend(self._body_eof())
         return events
 
-    def _receive_body(self, data: Buffer, eof: bool | None = None) -> List[Event]:
-        """Frame body bytes; empty ``data`` is end-of-file unless ``eof`` says otherwise."""
-        decoder = self._decoder
-        assert decoder is not None
-        if eof is None:
-            eof = not data
-        if eof:
-            if not decoder.done:
-                try:
-                    decoder.eof()
-                except IncompleteResponse as exc:
-                    self.state = CycleState.FAILED
-                    raise IncompleteResponse(
-                        f"{exc} (response to {self.request.method} {self.request.target})"
-                    ) from None
-            self.state = CycleState.COMPLETE
-            return [ResponseComplete(reusable=False)] if decoder.done else []
+    def _feed_body(self, data: Buffer) -> List[Event]:
+        """Frame body bytes (``data`` may be empty only once the decoder is done)."""
         try:
-            pieces, rest = decoder.feed(data)
+            pieces, rest = self._decoder.feed(data)  # type: ignore[union-attr]
         except ProtocolError:
             self.state = CycleState.FAILED
             raise
         if rest is None:
-            return [BodyData(p) for p in pieces]
+            return [BodyData(piece) for piece in pieces]
         return self._body_ended(pieces, rest)
+
+    def _body_eof(self) -> List[Event]:
+        """The peer closed the connection while the body was being received."""
+        decoder = self._decoder
+        assert decoder is not None
+        if not decoder.done:
+            try:
+                decoder.eof()
+            except IncompleteResponse as exc:
+                self.state = CycleState.FAILED
+                raise IncompleteResponse(
+                    f"{exc} (response to {self.request.method} {self.request.target})"
+                ) from None
+        self.state = CycleState.COMPLETE
+        return [ResponseComplete(reusable=False)] if decoder.done else []
 
     def _body_ended(self, pieces: List[bytes], rest: bytes) -> List[Event]:
         """The decoder found the body's end; ``rest`` is what followed it in the same read."""

@@ -440,6 +440,13 @@ def test_ssh_config_proxy_command(tb: dict[str, str], tmp_path: Path) -> None:
     with APIClient(base_url=url, ssh_config_path=str(config), allow_agent=False) as c:
         assert c.ping()
         assert c.version()["ApiVersion"]
+        transport = c.transport
+        assert isinstance(transport, SSHTransport)
+        proxy = transport._session(5).sock  # type: ignore[attr-defined]
+        process = proxy.process
+    # Closing the client reaps the ProxyCommand and closes its pipes: nothing is left behind.
+    assert process.returncode is not None
+    assert all(p.closed for p in (process.stdin, process.stdout, process.stderr) if p)
 
 
 def test_ssh_stream_local_refused_without_fallback(tb: dict[str, str]) -> None:

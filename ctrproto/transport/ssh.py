@@ -16,6 +16,7 @@ import base64
 import hashlib
 import os
 import socket
+import subprocess
 import threading
 import time
 import warnings
@@ -168,6 +169,8 @@ class SSHTransport:
             session = client.get_transport()
             cause = session.get_exception() if session is not None else None
             client.close()
+            if isinstance(sock, _ProxyCommand):
+                sock.close()  # a session that never started did not take it over
             self._close_jump()
             if _no_banner(exc, cause):
                 if time.monotonic() - started >= limit * 0.9:
@@ -187,7 +190,7 @@ class SSHTransport:
         if s.proxy_command:
             try:
                 # The user's own ssh config command, run without a shell (paramiko splits it).
-                return paramiko.ProxyCommand(s.proxy_command)
+                return _ProxyCommand(s.proxy_command)
             except (OSError, paramiko.SSHException) as exc:
                 raise SSHError(f"ProxyCommand {s.proxy_command!r} failed: {exc}") from exc
         if s.proxy_jump:
@@ -303,6 +306,29 @@ class SSHTransport:
 
     def __repr__(self) -> str:
         return f"SSHTransport({self.describe()!r})"
+
+
+class _ProxyCommand(paramiko.ProxyCommand):
+    """paramiko's ProxyCommand, closed completely.
+
+    paramiko's ``close()`` only signals the process: it is never reaped and its pipes stay
+    open until garbage collection (ResourceWarnings, a zombie meanwhile).  Here the process is
+    terminated, waited for (killed if it ignores SIGTERM) and its pipes are closed; closing
+    twice is harmless.
+    """
+
+    def close(self) -> None:
+        process = self.process
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def _channel_refused(exc: paramiko.ChannelException, where: str, path: str) -> SSHError:

@@ -20,8 +20,6 @@ from ..api.output import (
     collector,
     demuxed_chunk,
     iter_body,
-    join_demuxed,
-    join_output,
 )
 from ..protocol.jsonstream import JSONStreamDecoder
 from .hijack import AsyncHijackedSocket, Frame, frames_of
@@ -41,7 +39,6 @@ __all__ = [
     "json_values",
     "payloads",
     "rechunked",
-    "shape_output",
     "shape_socket_output",
     "upload_pieces",
 ]
@@ -90,19 +87,12 @@ async def collect(chunks: AsyncIterable[bytes]) -> bytes:
     return b"".join([chunk async for chunk in chunks])
 
 
-async def shape_output(frames: AsyncGenerator[Frame, None], stream: bool, demux_: bool) -> Output:
-    """docker-py's shape for ``stream``/``demux``; joined results use the sync joiners."""
-    if stream:
-        return demuxed(frames) if demux_ else payloads(frames)
-    collected = [frame async for frame in frames]
-    return join_demuxed(collected) if demux_ else join_output(collected)
-
-
 async def shape_socket_output(sock: AsyncHijackedSocket, stream: bool, demux_: bool) -> Output:
-    """:func:`shape_output` for a hijacked socket; a non-stream result is read whole, then gathered
-    by the sync client's :func:`~ctrproto.api.output.collector`."""
+    """As the sync client's :func:`~ctrproto.api.output.shape_socket_output`: a generator for
+    ``stream``, otherwise the whole output gathered by the same :func:`collector`."""
     if stream:
-        return await shape_output(socket_frames(sock), stream, demux_)
+        frames = socket_frames(sock)
+        return demuxed(frames) if demux_ else payloads(frames)
     sink = collector(sock.tty, demux_)
     try:
         while piece := await sock.recv():

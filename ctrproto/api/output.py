@@ -3,8 +3,8 @@
 The endpoints hand us ``(stream, payload)`` frames or raw body pieces; docker-py's callers want
 one ``bytes``, a ``(stdout, stderr)`` tuple, or a generator of either - and export/archive callers
 want pieces of a fixed ``chunk_size``.  Keeping these shapes in one place means attach and exec
-cannot drift apart, and whole outputs are joined once (never grown with ``+=``, which is
-quadratic for large outputs).
+cannot drift apart, and whole outputs are gathered by a demux Collector, each payload byte
+copied once into the result (never grown with ``+=``, which is quadratic for large outputs).
 """
 
 from __future__ import annotations
@@ -44,27 +44,15 @@ def collected(sink: demux.Collector, demux_: bool) -> bytes | tuple[bytes, bytes
 
 
 def shape_socket_output(sock: HijackedSocket, stream: bool, demux_: bool) -> Output:
-    """:func:`shape_output` for a hijacked socket; a non-stream result goes through a
-    :func:`collector`."""
+    """docker-py's shape of a hijacked socket's output for ``stream``/``demux``: a generator of
+    chunks (or of per-frame tuples), or the whole output gathered by a :func:`collector`."""
     if stream:
-        return shape_output(socket_frames(sock), stream, demux_)
+        frames = socket_frames(sock)
+        return stream_demuxed(frames) if demux_ else stream_output(frames)
     sink = collector(sock.tty, demux_)
     with sock:
         sock.read_into(sink.feed)
     return collected(sink, demux_)
-
-
-def join_output(frames: Frames) -> bytes:
-    return b"".join(payload for _, payload in frames)
-
-
-def join_demuxed(frames: Frames) -> tuple[bytes, bytes]:
-    """``(stdout, stderr)``; an empty side is ``b""`` so callers never test for ``None``."""
-    out: list[bytes] = []
-    err: list[bytes] = []
-    for stream, payload in frames:
-        (err if stream == demux.STDERR else out).append(payload)
-    return b"".join(out), b"".join(err)
 
 
 def stream_output(frames: Frames) -> Generator[bytes, None, None]:
@@ -80,15 +68,6 @@ def demuxed_chunk(stream: int, payload: bytes) -> DemuxedChunk:
 def stream_demuxed(frames: Frames) -> Generator[DemuxedChunk, None, None]:
     for stream, payload in frames:
         yield demuxed_chunk(stream, payload)
-
-
-def shape_output(
-    frames: Generator[tuple[int, bytes], None, None], stream: bool, demux_: bool
-) -> Output:
-    """Pick the docker-py shape; a non-stream result consumes (and so closes) ``frames``."""
-    if stream:
-        return stream_demuxed(frames) if demux_ else stream_output(frames)
-    return join_demuxed(frames) if demux_ else join_output(frames)
 
 
 class Rechunker:

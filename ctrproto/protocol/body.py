@@ -10,12 +10,12 @@ pieces found, plus - once the body is complete - whatever bytes followed it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import List, Tuple, Union
+from typing import List, Tuple
 
 from ..errors import IncompleteResponse, ProtocolError
+from .buffer import Buffer as Buffer  # re-exported for modules that still import it from here
 from .demux import pure_requested
 
-Buffer = Union[bytes, bytearray, memoryview]
 #: Payload pieces and, when the body ended inside this input, the bytes that followed it.
 Decoded = Tuple[List[bytes], bytes | None]
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     import h11
 
 from ..errors import IncompleteResponse, ProtocolError
-from .body import BodyDecoder, Buffer, body_decoder
+from .body import BodyDecoder, body_decoder
+from .buffer import Buffer
 from .request import Request, iter_header_bytes
 from .wire import LAST_CHUNK, ResponseHead, chunk, plain_response_head, request_head
 

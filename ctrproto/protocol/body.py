@@ -35,8 +35,6 @@ def _load_scan() -> Callable[..., tuple[bytes, int, int, int, int, int]] | None:
 
 #: ``ctrproto.protocol._chunked.scan`` when it was built (``CTRPROTO_PURE_PYTHON`` rules it out).
 SCAN = _load_scan()
-#: Which chunked framing is active: "cython" (fast path compiled) or "python".
-CHUNKED_IMPLEMENTATION = "python" if SCAN is None else "cython"
 
 
 class BodyDecoder:
@@ -53,10 +51,6 @@ class BodyDecoder:
         """The peer closed the connection; raises if the body was not complete."""
         if not self.done:
             raise IncompleteResponse("connection closed before the response body was complete")
-
-    @property
-    def received(self) -> int:
-        return 0
 
 
 class EmptyBody(BodyDecoder):
@@ -76,10 +70,6 @@ class LengthBody(BodyDecoder):
         self.remaining = length
         self.done = length == 0
 
-    @property
-    def received(self) -> int:
-        return self.length - self.remaining
-
     def feed(self, data: Buffer) -> Decoded:
         if self.done:
             return [], bytes(data)
@@ -98,7 +88,8 @@ class LengthBody(BodyDecoder):
     def eof(self) -> None:
         if not self.done:
             raise IncompleteResponse(
-                f"connection closed after {self.received} of {self.length} body bytes"
+                f"connection closed after {self.length - self.remaining} of {self.length} "
+                "body bytes"
             )
 
 
@@ -107,15 +98,7 @@ class CloseDelimitedBody(BodyDecoder):
 
     reusable = False
 
-    def __init__(self) -> None:
-        self._received = 0
-
-    @property
-    def received(self) -> int:
-        return self._received
-
     def feed(self, data: Buffer) -> Decoded:
-        self._received += len(data)
         return ([bytes(data)] if len(data) else []), None
 
     def eof(self) -> None:
@@ -143,10 +126,6 @@ class ChunkedBody(BodyDecoder):
         self._chunk_left = 0
         self._received = 0
         self._chunks = 0
-
-    @property
-    def received(self) -> int:
-        return self._received
 
     def _take_line(self, buf: bytes, pos: int) -> tuple[bytes | None, int]:
         """Collect one LF-terminated line across feeds; ``None`` while it is incomplete."""

@@ -9,7 +9,7 @@ endpoint is hit (so path arguments are percent-encoded, ``/`` included).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence, Tuple, Union
 from urllib.parse import quote
 
@@ -37,14 +37,6 @@ class Request:
     body: bytes | None = None
     streamed_body: bool = False
     upgrade: bool = False
-    meta: Mapping[str, Any] = field(default_factory=dict)
-
-    def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
 
 
 def path(template: str, *args: Any) -> str:

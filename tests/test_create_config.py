@@ -959,3 +959,109 @@ def test_network_differs_from_docker_py_only_in_the_endpoint_form() -> None:
     expected, _, _ = docker_py_request("1.44", "alpine", network="net", networking_config=config)
     actual, _ = ours("1.44", "alpine", network="net", networking_config=config)
     assert actual == expected
+
+
+# =========================================================================== table-wide behaviour
+
+
+MINIMAL_BODY = build_create_request(V, "alpine").body
+
+
+@pytest.mark.parametrize("kwarg", sorted(CREATE_KWARGS - {"image", "command"}))
+def test_every_keyword_given_as_none_is_left_to_the_daemon(kwarg: str) -> None:
+    assert build_create_request(V, "alpine", None, None, **{kwarg: None}).body == MINIMAL_BODY
+
+
+def test_all_keywords_none_at_once() -> None:
+    kwargs = dict.fromkeys(CREATE_KWARGS - {"image", "command"})
+    assert build_create_request(V, "alpine", None, None, **kwargs).body == MINIMAL_BODY
+
+
+def test_field_order_is_stable() -> None:
+    # The JSON is byte-for-byte reproducible: the fields come in the table's order.
+    b = body(
+        "true",
+        mounts=[Mount("/m", "vol")],
+        network="net",
+        volumes=["/a:/b"],
+        ports={80: 8080},
+        mem_limit="1m",
+        cap_add=["NET_ADMIN"],
+        mac_address="02:42:ac:11:00:02",
+        healthcheck="true",
+        stop_timeout=3,
+        labels={"a": "b"},
+        environment={"A": "1"},
+        hostname="h",
+        entrypoint="sh",
+        _version="1.43",
+    )
+    assert list(b) == [
+        "Image",
+        "Cmd",
+        "Entrypoint",
+        "Hostname",
+        "Env",
+        "Labels",
+        "Tty",
+        "OpenStdin",
+        "StdinOnce",
+        "AttachStdin",
+        "AttachStdout",
+        "AttachStderr",
+        "NetworkDisabled",
+        "StopTimeout",
+        "Healthcheck",
+        "MacAddress",
+        "ExposedPorts",
+        "Volumes",
+        "HostConfig",
+        "NetworkingConfig",
+    ]
+    assert list(b["HostConfig"]) == [
+        "CapAdd",
+        "Memory",
+        "Mounts",
+        "PortBindings",
+        "Binds",
+        "NetworkMode",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"_image": object(), "cpu_shares": "x"}, InvalidArgument, "^image must be"),
+        ({"environment": [1], "cpu_shares": "x"}, InvalidArgument, "^cpu_shares"),
+        ({"labels": {"k": 1}, "ports": [80]}, InvalidArgument, "^ports"),
+        ({"user": 1, "name": 5, "platform": "linux"}, InvalidArgument, "^name"),
+        ({"healthcheck": "true", "tmpfs": ["/t"], "_version": "1.21"}, InvalidVersion, "^tmpfs"),
+        ({"network": 5, "network_mode": "bridge"}, InvalidArgument, "cannot be used together"),
+        ({"mac_address": 5, "volumes": [3]}, InvalidArgument, "^volumes"),
+    ],
+)
+def test_the_bad_keyword_named_first(kwargs: dict[str, Any], error: type, match: str) -> None:
+    # HostConfig is checked before the body (as docker-py builds it first), the query last.
+    image = kwargs.pop("_image", "alpine")
+    version = kwargs.pop("_version", V)
+    with pytest.raises(error, match=match):
+        build_create_request(version, image, None, None, **kwargs)
+
+
+def test_version_rules_inside_one_value() -> None:
+    assert hc(pid_mode="host", _version="1.23")["PidMode"] == "host"
+    with pytest.raises(InvalidArgument, match="pid_mode 'container:x'.*before 1.24"):
+        hc(pid_mode="container:x", _version="1.23")
+    assert hc(pid_mode="container:x", _version="1.24")["PidMode"] == "container:x"
+    # The version is checked before the value's type.
+    with pytest.raises(InvalidVersion, match="init_path"):
+        hc(init_path=5, _version="1.29")
+    with pytest.raises(InvalidArgument, match="init_path must be a string"):
+        hc(init_path=5, _version="1.28")
+
+
+def test_run_only_keywords_are_booleans_when_given() -> None:
+    _, options = build_run_request(V, "alpine", None, None, stdout=None, stream=1)
+    assert options == RunOptions(stdout=False, stream=True)
+    _, options = build_run_request(V, "alpine", None, None, stderr="yes")
+    assert options == RunOptions(stderr=True)

@@ -2,10 +2,12 @@
 
 docker-py spreads this over ``models.containers``, ``ContainerConfig`` and ``HostConfig``; here it
 is one I/O-free function so that the sync and asyncio facades build byte-for-byte the same request
-and so that every conversion can be tested without a daemon.  The keyword list, the target fields
-and the minimum API versions follow ``run-kwargs.md``; where docker-py sends something the daemon
-ignores or rejects (a port range key, a container-wide MAC address on API ≥ 1.44, a float memory
-size) we send what the spec's sentence promises instead, and the helpers' docstrings say so.
+and so that every conversion can be tested without a daemon.  Every keyword is one row of
+:data:`_KEYWORDS` (where it goes, its field, its conversion, its minimum API version, whether a
+falsy value is sent), following ``run-kwargs.md``; the keyword sets are derived from it.  Where
+docker-py sends something the daemon ignores or rejects (a port range key, a container-wide MAC
+address on API ≥ 1.44, a float memory size) we send what the spec's sentence promises instead,
+and the converters' docstrings say so.
 
 Nothing here reads files or the environment: the proxy settings that ``use_config_proxy`` injects
 come in as an argument (:func:`select_proxy_config` picks them out of a parsed ``config.json``).
@@ -17,6 +19,7 @@ import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 from ctrproto.engine.utils import parse_bytes, version_gte, version_lt
@@ -47,158 +50,6 @@ __all__ = [
     "proxy_environment",
     "select_proxy_config",
 ]
-
-# =========================================================================== keyword sets
-
-#: Keywords that fill fields of the create body itself (table A of run-kwargs.md).
-CONTAINER_KWARGS: frozenset[str] = frozenset(
-    {
-        "command",
-        "detach",
-        "domainname",
-        "entrypoint",
-        "environment",
-        "healthcheck",
-        "hostname",
-        "image",
-        "labels",
-        "mac_address",
-        "name",
-        "network_disabled",
-        "platform",
-        "stdin_open",
-        "stop_signal",
-        "tty",
-        "use_config_proxy",
-        "user",
-        "working_dir",
-    }
-)
-
-#: Keywords that fill ``HostConfig`` (table B).
-HOST_CONFIG_KWARGS: frozenset[str] = frozenset(
-    {
-        "auto_remove",
-        "blkio_weight",
-        "blkio_weight_device",
-        "cap_add",
-        "cap_drop",
-        "cgroup_parent",
-        "cgroupns",
-        "cpu_count",
-        "cpu_percent",
-        "cpu_period",
-        "cpu_quota",
-        "cpu_rt_period",
-        "cpu_rt_runtime",
-        "cpu_shares",
-        "cpuset_cpus",
-        "cpuset_mems",
-        "device_cgroup_rules",
-        "device_read_bps",
-        "device_read_iops",
-        "device_requests",
-        "device_write_bps",
-        "device_write_iops",
-        "devices",
-        "dns",
-        "dns_opt",
-        "dns_search",
-        "extra_hosts",
-        "group_add",
-        "init",
-        "init_path",
-        "ipc_mode",
-        "isolation",
-        "kernel_memory",
-        "links",
-        "log_config",
-        "lxc_conf",
-        "mem_limit",
-        "mem_reservation",
-        "mem_swappiness",
-        "memswap_limit",
-        "mounts",
-        "nano_cpus",
-        "network_mode",
-        "oom_kill_disable",
-        "oom_score_adj",
-        "pid_mode",
-        "pids_limit",
-        "privileged",
-        "publish_all_ports",
-        "read_only",
-        "restart_policy",
-        "runtime",
-        "security_opt",
-        "shm_size",
-        "storage_opt",
-        "sysctls",
-        "tmpfs",
-        "ulimits",
-        "userns_mode",
-        "uts_mode",
-        "version",
-        "volume_driver",
-        "volumes_from",
-    }
-)
-
-#: Keywords that fill both the body and ``HostConfig`` (table C).
-SPLIT_KWARGS: frozenset[str] = frozenset({"ports", "volumes", "network", "networking_config"})
-
-#: Accepted on top of docker-py's list (run-kwargs.md section E): ``stop_timeout`` → StopTimeout.
-EXTENSION_KWARGS: frozenset[str] = frozenset({"stop_timeout"})
-
-#: Everything ``create()`` accepts.
-CREATE_KWARGS: frozenset[str] = (
-    CONTAINER_KWARGS | HOST_CONFIG_KWARGS | SPLIT_KWARGS | EXTENSION_KWARGS
-)
-
-#: What ``run()`` accepts on top of ``create()`` (section D); they steer the client, not the daemon.
-RUN_ONLY_KWARGS: frozenset[str] = frozenset({"stdout", "stderr", "remove", "stream"})
-
-#: Everything ``run()`` accepts.
-RUN_KWARGS: frozenset[str] = CREATE_KWARGS | RUN_ONLY_KWARGS
-
-#: The oldest Engine API that has the field a keyword fills (the "min" column).
-MIN_API_VERSIONS: Mapping[str, str] = {
-    "auto_remove": "1.25",
-    "blkio_weight": "1.22",
-    "blkio_weight_device": "1.22",
-    "cpu_count": "1.25",
-    "cpu_percent": "1.25",
-    "cpu_rt_period": "1.25",
-    "cpu_rt_runtime": "1.25",
-    "device_cgroup_rules": "1.28",
-    "device_read_bps": "1.22",
-    "device_read_iops": "1.22",
-    "device_requests": "1.40",
-    "device_write_bps": "1.22",
-    "device_write_iops": "1.22",
-    "healthcheck": "1.24",
-    "init": "1.25",
-    "init_path": "1.25",
-    "isolation": "1.24",
-    "mounts": "1.30",
-    "nano_cpus": "1.25",
-    "oom_score_adj": "1.22",
-    "pids_limit": "1.23",
-    "platform": "1.41",
-    "runtime": "1.25",
-    "stop_timeout": "1.25",
-    "storage_opt": "1.24",
-    "tmpfs": "1.22",
-    "userns_mode": "1.23",
-}
-
-# Finer-grained version limits inside one keyword's value.
-_HEALTHCHECK_START_PERIOD = "1.29"
-_INIT_PATH_REMOVED = "1.29"
-_MOUNT_SUBPATH = "1.45"
-_MULTIPLE_ENDPOINTS = "1.44"
-_ENDPOINT_MAC_ADDRESS = "1.44"  # from here the container-wide MacAddress is ignored
-
 
 # =========================================================================== results
 
@@ -235,74 +86,46 @@ class _HasId(Protocol):
     def id(self) -> str: ...
 
 
-# =========================================================================== entry points
+# =========================================================================== one call
 
 
-def build_create_request(
-    api_version: str,
-    image: str | _HasId,
-    command: str | list[str] | None = None,
-    proxy_config: Mapping[str, str] | None = None,
-    /,
-    **kwargs: Any,
-) -> CreateRequest:
-    """Validate and convert ``containers.create()`` arguments into the create request.
+class _Call:
+    """One call's keywords (``image`` and ``command`` included), API version and proxy entry.
 
-    ``api_version`` is the negotiated version: a keyword whose field is newer raises
-    :class:`~ctrproto.errors.InvalidVersion`.  ``proxy_config`` is the ``config.json`` proxy entry
-    for this daemon (``httpProxy``, ``httpsProxy``, ``ftpProxy``, ``noProxy``), injected into the
-    environment unless ``use_config_proxy=False``.  The parameters are positional-only so that
-    every name is free for the caller's keywords, which are checked against
-    :data:`CREATE_KWARGS` (an unknown one is a ``TypeError``, as a Python signature would give).
+    Every conversion gets it, so that the few that depend on the version or on another keyword
+    can look.  :meth:`value` converts a keyword once, the first time it is asked for: the order
+    in which the builder asks is the order in which errors are found.
     """
-    _reject_unknown("create", kwargs, CREATE_KWARGS)
-    return _Builder(api_version, kwargs).build(image, command, proxy_config)
 
+    def __init__(
+        self,
+        api: str,
+        image: Any,
+        command: Any,
+        kwargs: Mapping[str, Any],
+        proxy_config: Mapping[str, str] | None,
+    ) -> None:
+        version_lt(api, "1.0")  # raises InvalidVersion early when malformed
+        self.api = api
+        self.kw: dict[str, Any] = {**kwargs, "image": image, "command": command}
+        self.proxy_config = proxy_config
+        self._converted: dict[str, Any] = {}
 
-def build_run_request(
-    api_version: str,
-    image: str | _HasId,
-    command: str | list[str] | None = None,
-    proxy_config: Mapping[str, str] | None = None,
-    /,
-    **kwargs: Any,
-) -> tuple[CreateRequest, RunOptions]:
-    """Like :func:`build_create_request` for ``containers.run()``, which takes four more keywords.
+    def require(self, what: str, minimum: str) -> None:
+        _require_version(self.api, what, minimum)
 
-    ``detach=True`` with ``remove=True`` asks the daemon to remove the container
-    (``auto_remove``), since the client will not be around when it exits.
-    """
-    _reject_unknown("run", kwargs, RUN_KWARGS)
-    stdout = bool(kwargs.pop("stdout", True))
-    stderr = bool(kwargs.pop("stderr", False))
-    remove = bool(kwargs.pop("remove", False))
-    stream = bool(kwargs.pop("stream", False))
-    detach = bool(kwargs.get("detach", False))
-    if detach and remove:
-        _require_version(api_version, "remove=True with detach=True", "1.25")
-        kwargs["auto_remove"] = True
-    request = _Builder(api_version, kwargs).build(image, command, proxy_config)
-    options = RunOptions(
-        detach=detach,
-        stdout=stdout,
-        stderr=stderr,
-        remove=remove,
-        stream=stream,
-        auto_remove=bool(request.body["HostConfig"].get("AutoRemove")),
-    )
-    return request, options
-
-
-def _reject_unknown(method: str, kwargs: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    for positional in ("image", "command"):
-        if positional in kwargs:
-            raise TypeError(f"{method}() got multiple values for argument '{positional}'")
-    unknown = sorted(set(kwargs) - allowed)
-    if len(unknown) == 1:
-        raise TypeError(f"{method}() got an unexpected keyword argument '{unknown[0]}'")
-    if unknown:
-        names = ", ".join(f"'{name}'" for name in unknown)
-        raise TypeError(f"{method}() got unexpected keyword arguments {names}")
+    def value(self, name: str) -> Any:
+        """The keyword's value as sent, or ``None`` when its row says it is left out."""
+        if name not in self._converted:
+            row = _BY_NAME[name]
+            value = self.kw.get(name)
+            if (value is None and row.sent is not _ALWAYS) or (row.sent is _TRUTHY and not value):
+                self._converted[name] = None
+                return None
+            if row.min_api is not None:
+                self.require(name, row.min_api)
+            self._converted[name] = row.convert(name, value, self)
+        return self._converted[name]
 
 
 def _require_version(api_version: str, what: str, minimum: str) -> None:
@@ -313,402 +136,60 @@ def _require_version(api_version: str, what: str, minimum: str) -> None:
         )
 
 
-# =========================================================================== proxies
-
-_PROXY_VARIABLES = (
-    ("httpProxy", "http_proxy"),
-    ("httpsProxy", "https_proxy"),
-    ("ftpProxy", "ftp_proxy"),
-    ("noProxy", "no_proxy"),
-)
+#: ``(keyword, value, call) -> what is sent``; raises :class:`InvalidArgument` naming the keyword.
+_Convert = Callable[[str, Any, _Call], Any]
 
 
-def select_proxy_config(proxies: Mapping[str, Any] | None, base_url: str) -> dict[str, str]:
-    """This daemon's entry in config.json's ``proxies``: the one for its URL, else ``default``."""
-    if not proxies:
-        return {}
-    entry = proxies.get(base_url)
-    if entry is None:
-        entry = proxies.get("default")
-    if not isinstance(entry, Mapping):
-        return {}
-    return {key: value for key, value in entry.items() if isinstance(value, str)}
+# =========================================================================== plain conversions
 
 
-def proxy_environment(proxy_config: Mapping[str, str] | None) -> list[str]:
-    """``K=V`` entries for a proxy entry, lower- and upper-case, as the CLI sets them."""
-    env: list[str] = []
-    for key, variable in _PROXY_VARIABLES:
-        value = (proxy_config or {}).get(key)
-        if value:
-            env.append(f"{variable}={value}")
-            env.append(f"{variable.upper()}={value}")
-    return env
+def _as_is(name: str, value: Any, call: _Call) -> Any:
+    return value
 
 
-# =========================================================================== the builder
-
-
-class _Builder:
-    """Turns one call's keywords into the body; one method per field family."""
-
-    def __init__(self, api_version: str, kwargs: dict[str, Any]) -> None:
-        version_lt(api_version, "1.0")  # raises InvalidVersion early when malformed
-        self.version = api_version
-        self.kw = kwargs
-
-    # ------------------------------------------------------------------ helpers
-
-    def given(self, name: str) -> Any:
-        return self.kw.get(name)
-
-    def require(self, name: str, minimum: str | None = None) -> None:
-        _require_version(self.version, name, minimum or MIN_API_VERSIONS[name])
-
-    # ------------------------------------------------------------------ assembly
-
-    def build(
-        self,
-        image: str | _HasId,
-        command: Any,
-        proxy_config: Mapping[str, str] | None,
-    ) -> CreateRequest:
-        image_ref = _image_reference(image)
-        host_config = self.host_config()
-        port_bindings, exposed = _convert_ports(self.given("ports"))
-        binds, volume_paths = _convert_volumes(self.given("volumes"))
-        if port_bindings:
-            host_config["PortBindings"] = port_bindings
-        if binds:
-            host_config["Binds"] = binds
-        networking, mac_top_level = self.networking(host_config, bool(port_bindings))
-
-        detach = bool(self.given("detach"))
-        stdin_open = bool(self.given("stdin_open"))
-        body: dict[str, Any] = {
-            "Image": image_ref,
-            "Cmd": _split_command("command", command),
-            "Entrypoint": _split_command("entrypoint", self.given("entrypoint")),
-            "Hostname": self.given("hostname"),
-            "Domainname": self.given("domainname"),
-            "User": None if self.given("user") is None else str(self.given("user")),
-            "WorkingDir": self.given("working_dir"),
-            "Env": self.environment(proxy_config),
-            "Labels": _convert_labels(self.given("labels")),
-            "Tty": bool(self.given("tty")),
-            "OpenStdin": stdin_open,
-            "StdinOnce": stdin_open and not detach,
-            "AttachStdin": stdin_open and not detach,
-            "AttachStdout": not detach,
-            "AttachStderr": not detach,
-            "NetworkDisabled": bool(self.given("network_disabled")),
-            "StopSignal": self.given("stop_signal"),
-            "StopTimeout": self.stop_timeout(),
-            "Healthcheck": self.healthcheck(),
-            "MacAddress": mac_top_level,
-            "ExposedPorts": {port: {} for port in exposed} if exposed else None,
-            "Volumes": {path: {} for path in volume_paths} if volume_paths else None,
-            "HostConfig": host_config,
-            "NetworkingConfig": networking,
-        }
-        body = {key: value for key, value in body.items() if value is not None}
-
-        params: dict[str, str] = {}
-        name = self.given("name")
-        if name is not None:
-            if not isinstance(name, str):
-                raise InvalidArgument(f"name must be a string, got {name!r}")
-            params["name"] = name
-        platform = self.given("platform")
-        if platform:
-            self.require("platform")
-            params["platform"] = str(platform)
-        return CreateRequest(
-            image=image_ref, body=body, params=params, platform=str(platform) if platform else None
-        )
-
-    # ------------------------------------------------------------------ container level
-
-    def environment(self, proxy_config: Mapping[str, str] | None) -> list[str] | None:
-        env = _convert_environment(self.given("environment"))
-        if not self.kw.get("use_config_proxy", True):
-            return env
-        # Prepended, so that the caller's own variables win where both set one.  As with
-        # docker-py, an empty result is left out rather than sent as [].
-        return proxy_environment(proxy_config) + (env or []) or None
-
-    def stop_timeout(self) -> int | None:
-        value = self.given("stop_timeout")
-        if value is None:
-            return None
-        self.require("stop_timeout")
-        return _as_int("stop_timeout", value)
-
-    def healthcheck(self) -> Healthcheck | None:
-        value = self.given("healthcheck")
-        if value is None:
-            return None
-        self.require("healthcheck")
-        if isinstance(value, Healthcheck):
-            check = value
-        elif isinstance(value, Mapping):
-            check = _construct(Healthcheck, "healthcheck", value)
-        elif isinstance(value, (str, list, tuple)):
-            check = Healthcheck(test=value)
-        else:
-            raise InvalidArgument(
-                f"healthcheck must be a dict, a Healthcheck, or a test command, got {value!r}"
-            )
-        if check.get("StartPeriod") is not None:
-            self.require("healthcheck start_period", _HEALTHCHECK_START_PERIOD)
-        return check
-
-    # ------------------------------------------------------------------ HostConfig
-
-    def host_config(self) -> dict[str, Any]:
-        hc: dict[str, Any] = {}
-        for spec in _SIMPLE_HOST_FIELDS:
-            value = self.given(spec.kwarg)
-            if value is None or (spec.truthy and not value):
-                continue
-            if spec.kwarg in MIN_API_VERSIONS:
-                self.require(spec.kwarg)
-            hc[spec.field] = spec.convert(spec.kwarg, value)
-
-        # Memory sizes: Memory and MemorySwap may be 0/-1 on purpose, the others are sent when set.
-        for kwarg, fieldname, truthy in (
-            ("mem_limit", "Memory", False),
-            ("memswap_limit", "MemorySwap", False),
-            ("mem_reservation", "MemoryReservation", True),
-            ("kernel_memory", "KernelMemory", True),
-            ("shm_size", "ShmSize", False),
-        ):
-            value = self.given(kwarg)
-            if value is None or (truthy and not value):
-                continue
-            hc[fieldname] = _size(kwarg, value)
-
-        swappiness = self.given("mem_swappiness")
-        if swappiness is not None:
-            swappiness = _as_int("mem_swappiness", swappiness)
-            if not -1 <= swappiness <= 100:
-                raise InvalidArgument(
-                    f"mem_swappiness must be between 0 and 100 (or -1 for the daemon's default), "
-                    f"got {swappiness}"
-                )
-            hc["MemorySwappiness"] = swappiness
-
-        pid_mode = self.given("pid_mode")
-        if pid_mode:
-            if version_lt(self.version, "1.24") and pid_mode != "host":
-                raise InvalidArgument(
-                    f"pid_mode {pid_mode!r}: API versions before 1.24 only accept 'host'"
-                )
-            hc["PidMode"] = _as_str("pid_mode", pid_mode)
-
-        init_path = self.given("init_path")
-        if init_path is not None:
-            self.require("init_path")
-            if version_gte(self.version, _INIT_PATH_REMOVED):
-                raise InvalidVersion(
-                    f"init_path is not supported from API version {_INIT_PATH_REMOVED} on; the "
-                    f"negotiated API version is {self.version}"
-                )
-            hc["InitPath"] = _as_str("init_path", init_path)
-
-        restart_policy = self.given("restart_policy")
-        if restart_policy:
-            hc["RestartPolicy"] = _convert_restart_policy(restart_policy)
-
-        for kwarg, fieldname, convert, truthy in _CONVERTED_HOST_FIELDS:
-            value = self.given(kwarg)
-            if value is None or (truthy and not value):
-                continue
-            if kwarg in MIN_API_VERSIONS:
-                self.require(kwarg)
-            hc[fieldname] = convert(value)
-
-        mounts = self.given("mounts")
-        if mounts is not None:
-            self.require("mounts")
-            hc["Mounts"] = _convert_mounts(mounts)
-            if any(_mount_subpath(m) for m in hc["Mounts"]):
-                self.require("mounts with subpath", _MOUNT_SUBPATH)
-        return hc
-
-    # ------------------------------------------------------------------ networking
-
-    def networking(
-        self, host_config: dict[str, Any], has_ports: bool
-    ) -> tuple[dict[str, Any] | None, str | None]:
-        """NetworkMode, NetworkingConfig and where the MAC address goes.
-
-        Returns the ``NetworkingConfig`` body field and the container-wide ``MacAddress``.
-        """
-        network = self.given("network")
-        network_mode = self.given("network_mode")
-        networking_config = self.given("networking_config")
-        if network and network_mode:
-            raise InvalidArgument(
-                'the options "network" and "network_mode" cannot be used together'
-            )
-        if networking_config and not network:
-            raise InvalidArgument('the option "networking_config" cannot be used without "network"')
-        mode = _as_str("network", network) if network else network_mode or "default"
-        if not isinstance(mode, str):
-            raise InvalidArgument(f"network_mode must be a string, got {mode!r}")
-        host_config["NetworkMode"] = mode
-        if mode == "host" and has_ports:
-            raise InvalidArgument('network mode "host" is incompatible with ports')
-
-        endpoints: dict[str, dict[str, Any]] | None = None
-        if network:
-            if networking_config:
-                endpoints = _convert_endpoints(network, networking_config)
-                if len(endpoints) > 1:
-                    self.require("networking_config with several networks", _MULTIPLE_ENDPOINTS)
-            else:
-                endpoints = {network: {}}
-
-        mac = self.given("mac_address")
-        mac_top_level: str | None = None
-        if mac:
-            mac = _as_str("mac_address", mac)
-            if version_lt(self.version, _ENDPOINT_MAC_ADDRESS):
-                mac_top_level = mac
-            else:
-                endpoints = _endpoint_mac_address(mode, endpoints, mac)
-        networking = {"EndpointsConfig": endpoints} if endpoints is not None else None
-        return networking, mac_top_level
-
-
-# =========================================================================== simple fields
-
-
-@dataclass(frozen=True)
-class _FieldSpec:
-    kwarg: str
-    field: str
-    convert: Callable[[str, Any], Any]
-    #: docker-py leaves these out when falsy (0, "", False, []): the daemon's default is the same.
-    truthy: bool = True
-
-
-def _as_int(name: str, value: Any) -> int:
+def _int(name: str, value: Any, call: _Call) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgument(f"{name} must be an integer, got {value!r}")
     return value
 
 
-def _as_str(name: str, value: Any) -> str:
+def _str(name: str, value: Any, call: _Call) -> str:
     if not isinstance(value, str):
         raise InvalidArgument(f"{name} must be a string, got {value!r}")
     return value
 
 
-def _as_bool(name: str, value: Any) -> bool:
+def _to_str(name: str, value: Any, call: _Call) -> str:
+    return str(value)
+
+
+def _bool(name: str, value: Any, call: _Call) -> bool:
     # JSON needs a real boolean; docker-py would send 1 and get a decoding error from Go.
     return bool(value)
 
 
-def _as_dict(name: str, value: Any) -> dict[str, Any]:
+def _dict(name: str, value: Any, call: _Call) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidArgument(f"{name} must be a dict, got {value!r}")
     return dict(value)
 
 
-def _as_list(name: str, value: Any) -> list[Any]:
+def _list(name: str, value: Any, call: _Call) -> list[Any]:
     if not isinstance(value, (list, tuple)):
         raise InvalidArgument(f"{name} must be a list, got {value!r}")
     return list(value)
 
 
-def _as_str_list(name: str, value: Any) -> list[str]:
+def _strs(name: str, value: Any, call: _Call) -> list[str]:
     """A list of strings; a lone string is a list of one (``cap_add="SYS_ADMIN"``)."""
-    items = [value] if isinstance(value, str) else _as_list(name, value)
+    items = [value] if isinstance(value, str) else _list(name, value, call)
     for item in items:
         if not isinstance(item, str):
             raise InvalidArgument(f"{name} must be a list of strings; {item!r} is not a string")
     return items
 
 
-def _only_host(name: str, value: Any) -> str:
-    if value != "host":
-        raise InvalidArgument(
-            f"invalid value for {name}: {value!r} (the only valid value is 'host')"
-        )
-    return "host"
-
-
-def _cgroupns(name: str, value: Any) -> str:
-    if value not in ("private", "host"):
-        raise InvalidArgument(f"invalid value for {name}: {value!r} (expected 'private' or 'host')")
-    return str(value)
-
-
-def _volumes_from(name: str, value: Any) -> list[str]:
-    if isinstance(value, str):
-        return value.split(",")
-    return _as_str_list(name, value)
-
-
-def _sysctls(name: str, value: Any) -> dict[str, str]:
-    return {str(key): str(item) for key, item in _as_dict(name, value).items()}
-
-
-def _group_add(name: str, value: Any) -> list[str]:
-    items = [value] if isinstance(value, (str, int)) else _as_list(name, value)
-    return [str(item) for item in items]
-
-
-_SIMPLE_HOST_FIELDS: tuple[_FieldSpec, ...] = (
-    _FieldSpec("auto_remove", "AutoRemove", _as_bool),
-    _FieldSpec("blkio_weight", "BlkioWeight", _as_int),
-    _FieldSpec("blkio_weight_device", "BlkioWeightDevice", _as_list),
-    _FieldSpec("cap_add", "CapAdd", _as_str_list),
-    _FieldSpec("cap_drop", "CapDrop", _as_str_list),
-    _FieldSpec("cgroup_parent", "CgroupParent", _as_str, truthy=False),
-    _FieldSpec("cgroupns", "CgroupnsMode", _cgroupns),
-    _FieldSpec("cpu_count", "CpuCount", _as_int),
-    _FieldSpec("cpu_percent", "CpuPercent", _as_int),
-    _FieldSpec("cpu_period", "CpuPeriod", _as_int),
-    _FieldSpec("cpu_quota", "CpuQuota", _as_int),
-    _FieldSpec("cpu_rt_period", "CPURealtimePeriod", _as_int),
-    _FieldSpec("cpu_rt_runtime", "CPURealtimeRuntime", _as_int),
-    _FieldSpec("cpu_shares", "CpuShares", _as_int),
-    _FieldSpec("cpuset_cpus", "CpusetCpus", _as_str),
-    _FieldSpec("cpuset_mems", "CpusetMems", _as_str),
-    _FieldSpec("device_cgroup_rules", "DeviceCgroupRules", _as_str_list, truthy=False),
-    _FieldSpec("device_read_bps", "BlkioDeviceReadBps", _as_list),
-    _FieldSpec("device_read_iops", "BlkioDeviceReadIOps", _as_list),
-    _FieldSpec("device_write_bps", "BlkioDeviceWriteBps", _as_list),
-    _FieldSpec("device_write_iops", "BlkioDeviceWriteIOps", _as_list),
-    _FieldSpec("dns", "Dns", _as_str_list, truthy=False),
-    _FieldSpec("dns_opt", "DnsOptions", _as_str_list, truthy=False),
-    _FieldSpec("dns_search", "DnsSearch", _as_str_list),
-    _FieldSpec("group_add", "GroupAdd", _group_add),
-    _FieldSpec("init", "Init", _as_bool, truthy=False),
-    _FieldSpec("ipc_mode", "IpcMode", _as_str),
-    _FieldSpec("isolation", "Isolation", _as_str),
-    _FieldSpec("nano_cpus", "NanoCpus", _as_int),
-    _FieldSpec("oom_kill_disable", "OomKillDisable", _as_bool),
-    _FieldSpec("oom_score_adj", "OomScoreAdj", _as_int),
-    _FieldSpec("pids_limit", "PidsLimit", _as_int),
-    _FieldSpec("privileged", "Privileged", _as_bool),
-    _FieldSpec("publish_all_ports", "PublishAllPorts", _as_bool),
-    _FieldSpec("read_only", "ReadonlyRootfs", _as_bool, truthy=False),
-    _FieldSpec("runtime", "Runtime", _as_str),
-    _FieldSpec("security_opt", "SecurityOpt", _as_str_list, truthy=False),
-    _FieldSpec("storage_opt", "StorageOpt", _as_dict, truthy=False),
-    _FieldSpec("sysctls", "Sysctls", _sysctls),
-    _FieldSpec("userns_mode", "UsernsMode", _only_host),
-    _FieldSpec("uts_mode", "UTSMode", _only_host),
-    _FieldSpec("volume_driver", "VolumeDriver", _as_str, truthy=False),
-    _FieldSpec("volumes_from", "VolumesFrom", _volumes_from, truthy=False),
-)
-
-
-def _size(name: str, value: Any) -> int:
+def _size(name: str, value: Any, call: _Call) -> int:
     try:
         return parse_bytes(value)
     except InvalidArgument as exc:
@@ -723,57 +204,148 @@ def _construct(cls: Callable[..., Any], name: str, value: Mapping[str, Any]) -> 
         raise InvalidArgument(f"{name}: {exc}") from None
 
 
-# =========================================================================== converted fields
+def _typed_list(cls: type[dict[str, Any]], what: str) -> _Convert:
+    """A list whose items are ``cls`` instances or dicts of its constructor's keywords."""
+
+    def convert(name: str, value: Any, call: _Call) -> list[Any]:
+        items = []
+        for item in _list(name, value, call):
+            if isinstance(item, cls):
+                items.append(item)
+            elif isinstance(item, Mapping):
+                items.append(_construct(cls, name, item))
+            else:
+                raise InvalidArgument(f"{name} must hold {what}, got {item!r}")
+        return items
+
+    return convert
 
 
-def _split_command(name: str, value: Any) -> list[str] | None:
-    if value is None:
-        return None
+_ulimits = _typed_list(Ulimit, "Ulimit objects or dicts")
+_device_requests = _typed_list(DeviceRequest, "DeviceRequest objects")
+
+
+# =========================================================================== container level
+
+
+def _image(name: str, value: Any, call: _Call) -> str:
     if isinstance(value, str):
-        return shlex.split(value)
-    return _as_str_list(name, value)
-
-
-def _image_reference(image: Any) -> str:
-    if isinstance(image, str):
-        return image
-    ident = getattr(image, "id", None)
+        return value
+    ident = getattr(value, "id", None)
     if isinstance(ident, str):
         return ident
-    raise InvalidArgument(f"image must be a name, an id or an Image object, got {image!r}")
+    raise InvalidArgument(f"image must be a name, an id or an Image object, got {value!r}")
 
 
-def _convert_environment(value: Any) -> list[str] | None:
-    if value is None:
-        return None
+def _command(name: str, value: Any, call: _Call) -> list[str]:
+    return shlex.split(value) if isinstance(value, str) else _strs(name, value, call)
+
+
+def _environment(name: str, value: Any, call: _Call) -> list[str] | None:
+    env: list[str] | None = None
     if isinstance(value, Mapping):
         env = []
         for key, item in value.items():
-            if item is None:
-                env.append(str(key))
-            else:
-                if isinstance(item, bytes):
-                    item = item.decode("utf-8")
-                env.append(f"{key}={item}")
+            if isinstance(item, bytes):
+                item = item.decode("utf-8")
+            env.append(str(key) if item is None else f"{key}={item}")
+    elif value is not None:
+        env = _strs(name, value, call)
+    if not call.kw.get("use_config_proxy", True):
         return env
-    return _as_str_list("environment", value)
+    # Prepended, so that the caller's own variables win where both set one.  As with
+    # docker-py, an empty result is left out rather than sent as [].
+    return proxy_environment(call.proxy_config) + (env or []) or None
 
 
-def _convert_labels(value: Any) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        labels = dict(value)
-        for key, item in labels.items():
-            if not isinstance(key, str) or not isinstance(item, str):
-                raise InvalidArgument(
-                    f"labels must map strings to strings; {key!r}: {item!r} is not"
-                )
-        return labels
-    return {label: "" for label in _as_str_list("labels", value)}
+def _labels(name: str, value: Any, call: _Call) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {label: "" for label in _strs(name, value, call)}
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise InvalidArgument(f"labels must map strings to strings; {key!r}: {item!r} is not")
+    return dict(value)
 
 
-def _convert_restart_policy(value: Any) -> dict[str, Any]:
+def _attach(name: str, value: Any, call: _Call) -> tuple[bool, bool, bool, bool]:
+    """``detach`` → StdinOnce, AttachStdin, AttachStdout, AttachStderr: attached unless detached."""
+    attached = not value
+    stdin = bool(call.kw.get("stdin_open")) and attached
+    return stdin, stdin, attached, attached
+
+
+def _healthcheck(name: str, value: Any, call: _Call) -> Healthcheck:
+    if isinstance(value, Healthcheck):
+        check = value
+    elif isinstance(value, Mapping):
+        check = _construct(Healthcheck, name, value)
+    elif isinstance(value, (str, list, tuple)):
+        check = Healthcheck(test=value)
+    else:
+        raise InvalidArgument(
+            f"healthcheck must be a dict, a Healthcheck, or a test command, got {value!r}"
+        )
+    if check.get("StartPeriod") is not None:
+        call.require("healthcheck start_period", "1.29")
+    return check
+
+
+# =========================================================================== HostConfig
+
+
+def _only_host(name: str, value: Any, call: _Call) -> str:
+    if value != "host":
+        raise InvalidArgument(
+            f"invalid value for {name}: {value!r} (the only valid value is 'host')"
+        )
+    return "host"
+
+
+def _cgroupns(name: str, value: Any, call: _Call) -> str:
+    if value not in ("private", "host"):
+        raise InvalidArgument(f"invalid value for {name}: {value!r} (expected 'private' or 'host')")
+    return str(value)
+
+
+def _volumes_from(name: str, value: Any, call: _Call) -> list[str]:
+    return value.split(",") if isinstance(value, str) else _strs(name, value, call)
+
+
+def _sysctls(name: str, value: Any, call: _Call) -> dict[str, str]:
+    return {str(key): str(item) for key, item in _dict(name, value, call).items()}
+
+
+def _group_add(name: str, value: Any, call: _Call) -> list[str]:
+    items = [value] if isinstance(value, (str, int)) else _list(name, value, call)
+    return [str(item) for item in items]
+
+
+def _swappiness(name: str, value: Any, call: _Call) -> int:
+    swappiness = _int(name, value, call)
+    if not -1 <= swappiness <= 100:
+        raise InvalidArgument(
+            f"{name} must be between 0 and 100 (or -1 for the daemon's default), got {swappiness}"
+        )
+    return swappiness
+
+
+def _pid_mode(name: str, value: Any, call: _Call) -> str:
+    if version_lt(call.api, "1.24") and value != "host":
+        raise InvalidArgument(f"{name} {value!r}: API versions before 1.24 only accept 'host'")
+    return _str(name, value, call)
+
+
+def _init_path(name: str, value: Any, call: _Call) -> str:
+    """The daemon dropped ``InitPath`` in API 1.29 (its row holds the minimum, 1.25)."""
+    if version_gte(call.api, "1.29"):
+        raise InvalidVersion(
+            f"{name} is not supported from API version 1.29 on; the negotiated API version is "
+            f"{call.api}"
+        )
+    return _str(name, value, call)
+
+
+def _restart_policy(name: str, value: Any, call: _Call) -> dict[str, Any]:
     if isinstance(value, RestartPolicy):
         # The Swarm service form; containers only know "what" and "how many times".
         if value.delay or value.window:
@@ -781,8 +353,8 @@ def _convert_restart_policy(value: Any) -> dict[str, Any]:
                 "restart_policy: a container restart policy has no delay or window; pass "
                 '{"Name": ..., "MaximumRetryCount": ...}'
             )
-        name = {"none": "no", "on-failure": "on-failure", "any": "always"}[value.condition]
-        return {"Name": name, "MaximumRetryCount": value.max_attempts}
+        policy = {"none": "no", "on-failure": "on-failure", "any": "always"}[value.condition]
+        return {"Name": policy, "MaximumRetryCount": value.max_attempts}
     if not isinstance(value, Mapping):
         raise InvalidArgument(
             f'restart_policy must be a dict like {{"Name": "on-failure", "MaximumRetryCount": 5}}, '
@@ -791,19 +363,20 @@ def _convert_restart_policy(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def _convert_devices(value: Any) -> list[dict[str, Any]]:
-    items = [value] if isinstance(value, (str, Mapping)) else _as_list("devices", value)
+def _devices(name: str, value: Any, call: _Call) -> list[dict[str, Any]]:
+    """``"host[:container[:perms]]"`` strings (or ready-made dicts) → device mappings."""
+    items = [value] if isinstance(value, (str, Mapping)) else _list(name, value, call)
     devices: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, Mapping):
             devices.append(dict(item))
             continue
         if not isinstance(item, str) or not item:
-            raise InvalidArgument(f"devices: invalid device {item!r}")
+            raise InvalidArgument(f"{name}: invalid device {item!r}")
         parts = item.split(":")
         if len(parts) > 3:
             raise InvalidArgument(
-                f"devices: invalid device {item!r}; expected host_path[:container_path[:perms]]"
+                f"{name}: invalid device {item!r}; expected host_path[:container_path[:perms]]"
             )
         host = parts[0]
         container = parts[1] if len(parts) > 1 and parts[1] else host
@@ -814,13 +387,13 @@ def _convert_devices(value: Any) -> list[dict[str, Any]]:
     return devices
 
 
-def _convert_extra_hosts(value: Any) -> list[str]:
+def _extra_hosts(name: str, value: Any, call: _Call) -> list[str]:
     if isinstance(value, Mapping):
         return [f"{host}:{address}" for host, address in sorted(value.items())]
-    return _as_str_list("extra_hosts", value)
+    return _strs(name, value, call)
 
 
-def _convert_links(value: Any) -> list[str]:
+def _links(name: str, value: Any, call: _Call) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (Mapping, list, tuple)):
@@ -828,38 +401,26 @@ def _convert_links(value: Any) -> list[str]:
     return normalize_links(value)
 
 
-def _convert_lxc_conf(value: Any) -> list[Any]:
+def _lxc_conf(name: str, value: Any, call: _Call) -> list[Any]:
     if isinstance(value, Mapping):
         return [{"Key": key, "Value": str(item)} for key, item in value.items()]
-    return _as_list("lxc_conf", value)
+    return _list(name, value, call)
 
 
-def _convert_ulimits(value: Any) -> list[Ulimit]:
-    limits = []
-    for item in _as_list("ulimits", value):
-        if isinstance(item, Ulimit):
-            limits.append(item)
-        elif isinstance(item, Mapping):
-            limits.append(_construct(Ulimit, "ulimits", item))
-        else:
-            raise InvalidArgument(f"ulimits must hold Ulimit objects or dicts, got {item!r}")
-    return limits
-
-
-def _convert_log_config(value: Any) -> LogConfig:
+def _log_config(name: str, value: Any, call: _Call) -> LogConfig:
     if isinstance(value, LogConfig):
         return value
     if isinstance(value, Mapping):
-        config: LogConfig = _construct(LogConfig, "log_config", value)
+        config: LogConfig = _construct(LogConfig, name, value)
         return config
     raise InvalidArgument(f"log_config must be a LogConfig or a dict, got {value!r}")
 
 
-def _convert_tmpfs(value: Any) -> dict[str, str]:
+def _tmpfs(name: str, value: Any, call: _Call) -> dict[str, str]:
     if isinstance(value, Mapping):
         return {str(path): "" if opts is None else str(opts) for path, opts in value.items()}
     mounts: dict[str, str] = {}
-    for item in [value] if isinstance(value, str) else _as_list("tmpfs", value):
+    for item in [value] if isinstance(value, str) else _list(name, value, call):
         if not isinstance(item, str):
             raise InvalidArgument(
                 f"tmpfs entries must be strings like '/run:size=64m', got {item!r}"
@@ -869,45 +430,20 @@ def _convert_tmpfs(value: Any) -> dict[str, str]:
     return mounts
 
 
-def _convert_device_requests(value: Any) -> list[DeviceRequest]:
-    requests = []
-    for item in _as_list("device_requests", value):
-        if isinstance(item, DeviceRequest):
-            requests.append(item)
-        elif isinstance(item, Mapping):
-            requests.append(_construct(DeviceRequest, "device_requests", item))
-        else:
-            raise InvalidArgument(f"device_requests must hold DeviceRequest objects, got {item!r}")
-    return requests
-
-
-def _convert_mounts(value: Any) -> list[dict[str, Any]]:
+def _mounts(name: str, value: Any, call: _Call) -> list[dict[str, Any]]:
     mounts: list[dict[str, Any]] = []
-    for item in _as_list("mounts", value):
+    for item in _list(name, value, call):
         if isinstance(item, str):
             mounts.append(Mount.parse_mount_string(item))
         elif isinstance(item, Mapping):
             mounts.append(item if isinstance(item, Mount) else dict(item))
         else:
             raise InvalidArgument(f"mounts must hold Mount objects, got {item!r}")
+    for mount in mounts:
+        options = mount.get("VolumeOptions")
+        if isinstance(options, Mapping) and options.get("Subpath"):
+            call.require("mounts with subpath", "1.45")
     return mounts
-
-
-def _mount_subpath(mount: Mapping[str, Any]) -> bool:
-    options = mount.get("VolumeOptions")
-    return isinstance(options, Mapping) and bool(options.get("Subpath"))
-
-
-_CONVERTED_HOST_FIELDS: tuple[tuple[str, str, Callable[[Any], Any], bool], ...] = (
-    ("devices", "Devices", _convert_devices, True),
-    ("extra_hosts", "ExtraHosts", _convert_extra_hosts, False),
-    ("links", "Links", _convert_links, False),
-    ("lxc_conf", "LxcConf", _convert_lxc_conf, False),
-    ("ulimits", "Ulimits", _convert_ulimits, False),
-    ("log_config", "LogConfig", _convert_log_config, False),
-    ("tmpfs", "Tmpfs", _convert_tmpfs, True),
-    ("device_requests", "DeviceRequests", _convert_device_requests, False),
-)
 
 
 # =========================================================================== ports
@@ -999,14 +535,12 @@ def _bindings(key: Any, value: Any, count: int) -> list[list[dict[str, str]]]:
     return per_port
 
 
-def _convert_ports(value: Any) -> tuple[dict[str, list[dict[str, str]]], list[str]]:
-    """``ports`` → (``HostConfig.PortBindings``, sorted ``ExposedPorts`` keys).
+def _ports(name: str, value: Any, call: _Call) -> dict[str, list[dict[str, str]]]:
+    """``ports`` → ``HostConfig.PortBindings``, whose sorted keys are also ``ExposedPorts``.
 
     A container port range is expanded port by port, because the daemon rejects a range as a
     ``PortBindings`` key (the CLI expands ``-p`` ranges the same way).
     """
-    if not value:
-        return {}, []
     if not isinstance(value, Mapping):
         raise InvalidArgument(
             "ports must be a dict mapping container ports to host ports, e.g. {'2222/tcp': 3333}"
@@ -1015,11 +549,11 @@ def _convert_ports(value: Any) -> tuple[dict[str, list[dict[str, str]]], list[st
     for key, host in value.items():
         ports, protocol = _parse_port_key(key)
         for port, entries in zip(ports, _bindings(key, host, len(ports)), strict=True):
-            name = f"{port}/{protocol}"
-            if name in bindings:
-                raise InvalidArgument(f"ports: container port {name} is given more than once")
-            bindings[name] = entries
-    return bindings, sorted(bindings)
+            port_name = f"{port}/{protocol}"
+            if port_name in bindings:
+                raise InvalidArgument(f"ports: container port {port_name} is given more than once")
+            bindings[port_name] = entries
+    return bindings
 
 
 # =========================================================================== volumes
@@ -1105,10 +639,8 @@ def _bind_from_dict(host: str, spec: Any) -> tuple[str, str]:
     return f"{host}:{target}:{mode}", target
 
 
-def _convert_volumes(value: Any) -> tuple[list[str], list[str]]:
+def _volumes(name: str, value: Any, call: _Call) -> tuple[list[str], list[str]]:
     """``volumes`` → (``HostConfig.Binds``, container paths for the top-level ``Volumes``)."""
-    if not value:
-        return [], []
     if isinstance(value, Mapping):
         binds, paths = [], []
         for host, spec in value.items():
@@ -1116,7 +648,7 @@ def _convert_volumes(value: Any) -> tuple[list[str], list[str]]:
             binds.append(bind)
             paths.append(target)
         return binds, paths
-    items = [value] if isinstance(value, (str, bytes)) else _as_list("volumes", value)
+    items = [value] if isinstance(value, (str, bytes)) else _list(name, value, call)
     binds = [_text(item, "a bind specification") for item in items]
     return binds, [_container_path_from_bind(bind) for bind in binds]
 
@@ -1134,18 +666,42 @@ def _endpoint_settings(name: str, value: Any) -> dict[str, Any]:
     return dict(value)  # a copy: a MAC address may be added without touching the caller's
 
 
-def _convert_endpoints(network: str, value: Any) -> dict[str, dict[str, Any]]:
-    """``networking_config`` → ``EndpointsConfig``: one entry per network to attach at creation."""
+def _endpoints(name: str, value: Any, call: _Call) -> dict[str, dict[str, Any]]:
+    """``networking_config`` → ``EndpointsConfig`` entries: every network listed is attached."""
     if not isinstance(value, Mapping):
         raise InvalidArgument(
             f"networking_config must map network names to EndpointConfig, got {value!r}"
         )
-    # Every network listed is attached, the one named by ``network`` first even when the dict
-    # has no settings for it (docker-py would drop the whole dict then).
-    endpoints: dict[str, dict[str, Any]] = {network: {}}
-    for name, item in value.items():
-        endpoints[str(name)] = _endpoint_settings(str(name), item)
-    return endpoints
+    return {str(key): _endpoint_settings(str(key), item) for key, item in value.items()}
+
+
+def _networking(
+    call: _Call, host_config: dict[str, Any], has_ports: bool
+) -> tuple[dict[str, Any] | None, str | None]:
+    """NetworkMode, and the ``NetworkingConfig`` and container-wide ``MacAddress`` body fields."""
+    if call.kw.get("network") and call.kw.get("network_mode"):
+        raise InvalidArgument('the options "network" and "network_mode" cannot be used together')
+    if call.kw.get("networking_config") and not call.kw.get("network"):
+        raise InvalidArgument('the option "networking_config" cannot be used without "network"')
+    network = call.value("network")
+    mode = network or call.value("network_mode") or "default"
+    host_config["NetworkMode"] = mode
+    if mode == "host" and has_ports:
+        raise InvalidArgument('network mode "host" is incompatible with ports')
+
+    endpoints: dict[str, dict[str, Any]] | None = None
+    if network:
+        # The network named by ``network`` comes first, even when networking_config has no
+        # settings for it (docker-py would drop the whole dict then).
+        endpoints = {network: {}, **(call.value("networking_config") or {})}
+        if len(endpoints) > 1:
+            call.require("networking_config with several networks", "1.44")
+
+    mac = call.value("mac_address")
+    if mac and version_gte(call.api, "1.44"):
+        endpoints = _endpoint_mac_address(mode, endpoints, mac)
+        mac = None
+    return (None if endpoints is None else {"EndpointsConfig": endpoints}), mac
 
 
 def _endpoint_mac_address(
@@ -1168,3 +724,326 @@ def _endpoint_mac_address(
     settings["MacAddress"] = mac
     endpoints[mode] = settings
     return endpoints
+
+
+# =========================================================================== the table
+
+
+class _Where(Enum):
+    """The part of the request a keyword fills: the spec's tables A to D."""
+
+    CONFIG = "the create body"
+    QUERY = "the query string"
+    HOST = "HostConfig"
+    SPLIT = "several parts"  # placed by _build and _networking
+    RUN = "RunOptions"  # run() only: steers the client, never sent
+
+
+class _Sent(Enum):
+    """When a keyword's field is in the request."""
+
+    GIVEN = "unless None"
+    TRUTHY = "unless falsy"  # docker-py leaves 0, "", False, [] to the daemon's default
+    ALWAYS = "always"  # converted from None when not given
+
+
+# The table's shorthand.
+_CONFIG, _QUERY, _HOST, _SPLIT, _RUN = _Where
+_GIVEN, _TRUTHY, _ALWAYS = _Sent
+
+
+@dataclass(frozen=True)
+class _Kw:
+    """One keyword: where its value goes, and how it gets there."""
+
+    name: str
+    where: _Where
+    #: The field the converted value goes to (a tuple: one per item of the value), or None when
+    #: another row's conversion or a step of the builder places it (the row's comment says where).
+    field: str | tuple[str, ...] | None
+    convert: _Convert
+    min_api: str | None
+    sent: _Sent
+    #: Accepted on top of docker-py's keywords (run-kwargs.md, section E).
+    extension: bool = False
+
+
+_ATTACH = ("StdinOnce", "AttachStdin", "AttachStdout", "AttachStderr")
+
+# The order of the rows is the order of the fields in the body and in HostConfig, and the order in
+# which each part's keywords are checked.
+# fmt: off
+_KEYWORDS: tuple[_Kw, ...] = (
+    #   keyword                where    field                   convert           min     sent
+    # A. The create body and its query string, in the body's order.
+    _Kw("image",               _CONFIG, "Image",                _image,           None,   _ALWAYS),
+    _Kw("command",             _CONFIG, "Cmd",                  _command,         None,   _GIVEN),
+    _Kw("entrypoint",          _CONFIG, "Entrypoint",           _command,         None,   _GIVEN),
+    _Kw("hostname",            _CONFIG, "Hostname",             _as_is,           None,   _GIVEN),
+    _Kw("domainname",          _CONFIG, "Domainname",           _as_is,           None,   _GIVEN),
+    _Kw("user",                _CONFIG, "User",                 _to_str,          None,   _GIVEN),
+    _Kw("working_dir",         _CONFIG, "WorkingDir",           _as_is,           None,   _GIVEN),
+    _Kw("environment",         _CONFIG, "Env",                  _environment,     None,   _ALWAYS),
+    # use_config_proxy: read by environment's conversion.
+    _Kw("use_config_proxy",    _CONFIG, None,                   _as_is,           None,   _GIVEN),
+    _Kw("labels",              _CONFIG, "Labels",               _labels,          None,   _GIVEN),
+    _Kw("tty",                 _CONFIG, "Tty",                  _bool,            None,   _ALWAYS),
+    _Kw("stdin_open",          _CONFIG, "OpenStdin",            _bool,            None,   _ALWAYS),
+    _Kw("detach",              _CONFIG, _ATTACH,                _attach,          None,   _ALWAYS),
+    _Kw("network_disabled",    _CONFIG, "NetworkDisabled",      _bool,            None,   _ALWAYS),
+    _Kw("stop_signal",         _CONFIG, "StopSignal",           _as_is,           None,   _GIVEN),
+    _Kw("stop_timeout",        _CONFIG, "StopTimeout",          _int,             "1.25", _GIVEN,
+        extension=True),
+    _Kw("healthcheck",         _CONFIG, "Healthcheck",          _healthcheck,     "1.24", _GIVEN),
+    # MacAddress, or the main endpoint's from API 1.44: _networking places it.
+    _Kw("mac_address",         _CONFIG, None,                   _str,             None,   _TRUTHY),
+    _Kw("name",                _QUERY,  "name",                 _str,             None,   _GIVEN),
+    _Kw("platform",            _QUERY,  "platform",             _to_str,          "1.41", _TRUTHY),
+    # B. HostConfig, in the order its fields are sent.
+    _Kw("auto_remove",         _HOST,   "AutoRemove",           _bool,            "1.25", _TRUTHY),
+    _Kw("blkio_weight",        _HOST,   "BlkioWeight",          _int,             "1.22", _TRUTHY),
+    _Kw("blkio_weight_device", _HOST,   "BlkioWeightDevice",    _list,            "1.22", _TRUTHY),
+    _Kw("cap_add",             _HOST,   "CapAdd",               _strs,            None,   _TRUTHY),
+    _Kw("cap_drop",            _HOST,   "CapDrop",              _strs,            None,   _TRUTHY),
+    _Kw("cgroup_parent",       _HOST,   "CgroupParent",         _str,             None,   _GIVEN),
+    _Kw("cgroupns",            _HOST,   "CgroupnsMode",         _cgroupns,        None,   _TRUTHY),
+    _Kw("cpu_count",           _HOST,   "CpuCount",             _int,             "1.25", _TRUTHY),
+    _Kw("cpu_percent",         _HOST,   "CpuPercent",           _int,             "1.25", _TRUTHY),
+    _Kw("cpu_period",          _HOST,   "CpuPeriod",            _int,             None,   _TRUTHY),
+    _Kw("cpu_quota",           _HOST,   "CpuQuota",             _int,             None,   _TRUTHY),
+    _Kw("cpu_rt_period",       _HOST,   "CPURealtimePeriod",    _int,             "1.25", _TRUTHY),
+    _Kw("cpu_rt_runtime",      _HOST,   "CPURealtimeRuntime",   _int,             "1.25", _TRUTHY),
+    _Kw("cpu_shares",          _HOST,   "CpuShares",            _int,             None,   _TRUTHY),
+    _Kw("cpuset_cpus",         _HOST,   "CpusetCpus",           _str,             None,   _TRUTHY),
+    _Kw("cpuset_mems",         _HOST,   "CpusetMems",           _str,             None,   _TRUTHY),
+    _Kw("device_cgroup_rules", _HOST,   "DeviceCgroupRules",    _strs,            "1.28", _GIVEN),
+    _Kw("device_read_bps",     _HOST,   "BlkioDeviceReadBps",   _list,            "1.22", _TRUTHY),
+    _Kw("device_read_iops",    _HOST,   "BlkioDeviceReadIOps",  _list,            "1.22", _TRUTHY),
+    _Kw("device_write_bps",    _HOST,   "BlkioDeviceWriteBps",  _list,            "1.22", _TRUTHY),
+    _Kw("device_write_iops",   _HOST,   "BlkioDeviceWriteIOps", _list,            "1.22", _TRUTHY),
+    _Kw("dns",                 _HOST,   "Dns",                  _strs,            None,   _GIVEN),
+    _Kw("dns_opt",             _HOST,   "DnsOptions",           _strs,            None,   _GIVEN),
+    _Kw("dns_search",          _HOST,   "DnsSearch",            _strs,            None,   _TRUTHY),
+    _Kw("group_add",           _HOST,   "GroupAdd",             _group_add,       None,   _TRUTHY),
+    _Kw("init",                _HOST,   "Init",                 _bool,            "1.25", _GIVEN),
+    _Kw("ipc_mode",            _HOST,   "IpcMode",              _str,             None,   _TRUTHY),
+    _Kw("isolation",           _HOST,   "Isolation",            _str,             "1.24", _TRUTHY),
+    _Kw("nano_cpus",           _HOST,   "NanoCpus",             _int,             "1.25", _TRUTHY),
+    _Kw("oom_kill_disable",    _HOST,   "OomKillDisable",       _bool,            None,   _TRUTHY),
+    _Kw("oom_score_adj",       _HOST,   "OomScoreAdj",          _int,             "1.22", _TRUTHY),
+    _Kw("pids_limit",          _HOST,   "PidsLimit",            _int,             "1.23", _TRUTHY),
+    _Kw("privileged",          _HOST,   "Privileged",           _bool,            None,   _TRUTHY),
+    _Kw("publish_all_ports",   _HOST,   "PublishAllPorts",      _bool,            None,   _TRUTHY),
+    _Kw("read_only",           _HOST,   "ReadonlyRootfs",       _bool,            None,   _GIVEN),
+    _Kw("runtime",             _HOST,   "Runtime",              _str,             "1.25", _TRUTHY),
+    _Kw("security_opt",        _HOST,   "SecurityOpt",          _strs,            None,   _GIVEN),
+    _Kw("storage_opt",         _HOST,   "StorageOpt",           _dict,            "1.24", _GIVEN),
+    _Kw("sysctls",             _HOST,   "Sysctls",              _sysctls,         None,   _TRUTHY),
+    _Kw("userns_mode",         _HOST,   "UsernsMode",           _only_host,       "1.23", _TRUTHY),
+    _Kw("uts_mode",            _HOST,   "UTSMode",              _only_host,       None,   _TRUTHY),
+    _Kw("volume_driver",       _HOST,   "VolumeDriver",         _str,             None,   _GIVEN),
+    _Kw("volumes_from",        _HOST,   "VolumesFrom",          _volumes_from,    None,   _GIVEN),
+    # Memory and MemorySwap may be 0 or -1 on purpose; the other sizes are sent when set.
+    _Kw("mem_limit",           _HOST,   "Memory",               _size,            None,   _GIVEN),
+    _Kw("memswap_limit",       _HOST,   "MemorySwap",           _size,            None,   _GIVEN),
+    _Kw("mem_reservation",     _HOST,   "MemoryReservation",    _size,            None,   _TRUTHY),
+    _Kw("kernel_memory",       _HOST,   "KernelMemory",         _size,            None,   _TRUTHY),
+    _Kw("shm_size",            _HOST,   "ShmSize",              _size,            None,   _GIVEN),
+    _Kw("mem_swappiness",      _HOST,   "MemorySwappiness",     _swappiness,      None,   _GIVEN),
+    _Kw("pid_mode",            _HOST,   "PidMode",              _pid_mode,        None,   _TRUTHY),
+    _Kw("init_path",           _HOST,   "InitPath",             _init_path,       "1.25", _GIVEN),
+    _Kw("restart_policy",      _HOST,   "RestartPolicy",        _restart_policy,  None,   _TRUTHY),
+    _Kw("devices",             _HOST,   "Devices",              _devices,         None,   _TRUTHY),
+    _Kw("extra_hosts",         _HOST,   "ExtraHosts",           _extra_hosts,     None,   _GIVEN),
+    _Kw("links",               _HOST,   "Links",                _links,           None,   _GIVEN),
+    _Kw("lxc_conf",            _HOST,   "LxcConf",              _lxc_conf,        None,   _GIVEN),
+    _Kw("ulimits",             _HOST,   "Ulimits",              _ulimits,         None,   _GIVEN),
+    _Kw("log_config",          _HOST,   "LogConfig",            _log_config,      None,   _GIVEN),
+    _Kw("tmpfs",               _HOST,   "Tmpfs",                _tmpfs,           "1.22", _TRUTHY),
+    _Kw("device_requests",     _HOST,   "DeviceRequests",       _device_requests, "1.40", _GIVEN),
+    _Kw("mounts",              _HOST,   "Mounts",               _mounts,          "1.30", _GIVEN),
+    # version: docker-py's own validation version, ignored.  NetworkMode: _networking.
+    _Kw("version",             _HOST,   None,                   _as_is,           None,   _GIVEN),
+    _Kw("network_mode",        _HOST,   None,                   _str,             None,   _TRUTHY),
+    # C. PortBindings and ExposedPorts; Binds and Volumes: _build.  NetworkMode and
+    # NetworkingConfig: _networking.
+    _Kw("ports",               _SPLIT,  None,                   _ports,           None,   _TRUTHY),
+    _Kw("volumes",             _SPLIT,  None,                   _volumes,         None,   _TRUTHY),
+    _Kw("network",             _SPLIT,  None,                   _str,             None,   _TRUTHY),
+    _Kw("networking_config",   _SPLIT,  None,                   _endpoints,       None,   _TRUTHY),
+    # D. run() only: RunOptions.
+    _Kw("stdout",              _RUN,    None,                   _bool,            None,   _GIVEN),
+    _Kw("stderr",              _RUN,    None,                   _bool,            None,   _GIVEN),
+    _Kw("remove",              _RUN,    None,                   _bool,            None,   _GIVEN),
+    _Kw("stream",              _RUN,    None,                   _bool,            None,   _GIVEN),
+)
+# fmt: on
+_BY_NAME: dict[str, _Kw] = {row.name: row for row in _KEYWORDS}
+
+
+def _names(*where: _Where) -> frozenset[str]:
+    """docker-py's keywords for these parts (extensions are listed on their own)."""
+    return frozenset(r.name for r in _KEYWORDS if r.where in where and not r.extension)
+
+
+#: Keywords that fill fields of the create body itself (table A of run-kwargs.md).
+CONTAINER_KWARGS: frozenset[str] = _names(_CONFIG, _QUERY)
+#: Keywords that fill ``HostConfig`` (table B).
+HOST_CONFIG_KWARGS: frozenset[str] = _names(_HOST)
+#: Keywords that fill both the body and ``HostConfig`` (table C).
+SPLIT_KWARGS: frozenset[str] = _names(_SPLIT)
+#: Accepted on top of docker-py's list (run-kwargs.md section E): ``stop_timeout`` → StopTimeout.
+EXTENSION_KWARGS: frozenset[str] = frozenset(r.name for r in _KEYWORDS if r.extension)
+#: Everything ``create()`` accepts.
+CREATE_KWARGS: frozenset[str] = (
+    CONTAINER_KWARGS | HOST_CONFIG_KWARGS | SPLIT_KWARGS | EXTENSION_KWARGS
+)
+#: What ``run()`` accepts on top of ``create()`` (section D); they steer the client, not the daemon.
+RUN_ONLY_KWARGS: frozenset[str] = _names(_RUN)
+#: Everything ``run()`` accepts.
+RUN_KWARGS: frozenset[str] = CREATE_KWARGS | RUN_ONLY_KWARGS
+#: The oldest Engine API that has the field a keyword fills (the "min" column).
+MIN_API_VERSIONS: Mapping[str, str] = {
+    row.name: row.min_api for row in sorted(_KEYWORDS, key=lambda r: r.name) if row.min_api
+}
+
+
+# =========================================================================== entry points
+
+
+def build_create_request(
+    api_version: str,
+    image: str | _HasId,
+    command: str | list[str] | None = None,
+    proxy_config: Mapping[str, str] | None = None,
+    /,
+    **kwargs: Any,
+) -> CreateRequest:
+    """Validate and convert ``containers.create()`` arguments into the create request.
+
+    ``api_version`` is the negotiated version: a keyword whose field is newer raises
+    :class:`~ctrproto.errors.InvalidVersion`.  ``proxy_config`` is the ``config.json`` proxy entry
+    for this daemon (``httpProxy``, ``httpsProxy``, ``ftpProxy``, ``noProxy``), injected into the
+    environment unless ``use_config_proxy=False``.  The parameters are positional-only so that
+    every name is free for the caller's keywords, which are checked against
+    :data:`CREATE_KWARGS` (an unknown one is a ``TypeError``, as a Python signature would give).
+    """
+    _reject_unknown("create", kwargs, CREATE_KWARGS)
+    return _build(_Call(api_version, image, command, kwargs, proxy_config))
+
+
+def build_run_request(
+    api_version: str,
+    image: str | _HasId,
+    command: str | list[str] | None = None,
+    proxy_config: Mapping[str, str] | None = None,
+    /,
+    **kwargs: Any,
+) -> tuple[CreateRequest, RunOptions]:
+    """Like :func:`build_create_request` for ``containers.run()``, which takes four more keywords.
+
+    ``detach=True`` with ``remove=True`` asks the daemon to remove the container
+    (``auto_remove``), since the client will not be around when it exits.
+    """
+    _reject_unknown("run", kwargs, RUN_KWARGS)
+    call = _Call(api_version, image, command, kwargs, proxy_config)
+    steering = {
+        row.name: row.convert(row.name, call.kw.pop(row.name), call)
+        for row in _KEYWORDS
+        if row.where is _RUN and row.name in call.kw
+    }
+    detach = bool(call.kw.get("detach", False))
+    if detach and steering.get("remove"):
+        call.require("remove=True with detach=True", "1.25")
+        call.kw["auto_remove"] = True
+    request = _build(call)
+    auto_remove = bool(request.body["HostConfig"].get("AutoRemove"))
+    return request, RunOptions(detach=detach, auto_remove=auto_remove, **steering)
+
+
+def _reject_unknown(method: str, kwargs: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    for positional in ("image", "command"):
+        if positional in kwargs:
+            raise TypeError(f"{method}() got multiple values for argument '{positional}'")
+    unknown = sorted(set(kwargs) - allowed)
+    if len(unknown) == 1:
+        raise TypeError(f"{method}() got an unexpected keyword argument '{unknown[0]}'")
+    if unknown:
+        names = ", ".join(f"'{name}'" for name in unknown)
+        raise TypeError(f"{method}() got unexpected keyword arguments {names}")
+
+
+def _fill(call: _Call, where: _Where) -> dict[str, Any]:
+    """The fields of one part of the request that the table places itself, in its order."""
+    part: dict[str, Any] = {}
+    for row in _KEYWORDS:
+        if row.where is not where or row.field is None:
+            continue
+        value = call.value(row.name)
+        if isinstance(row.field, tuple):
+            part.update(zip(row.field, value, strict=True))
+        elif value is not None:
+            part[row.field] = value
+    return part
+
+
+def _build(call: _Call) -> CreateRequest:
+    # The image, then HostConfig, then the body, as docker-py builds them: with several bad
+    # keywords, the one named is the same.
+    image = call.value("image")
+    host_config = _fill(call, _HOST)
+    bindings = call.value("ports")
+    binds, volume_paths = call.value("volumes") or ([], [])
+    if bindings:
+        host_config["PortBindings"] = bindings
+    if binds:
+        host_config["Binds"] = binds
+    networking, mac_top_level = _networking(call, host_config, bool(bindings))
+    body = {
+        **_fill(call, _CONFIG),
+        "MacAddress": mac_top_level,
+        "ExposedPorts": {port: {} for port in sorted(bindings)} if bindings else None,
+        "Volumes": {path: {} for path in volume_paths} if volume_paths else None,
+        "HostConfig": host_config,
+        "NetworkingConfig": networking,
+    }
+    params = _fill(call, _QUERY)
+    return CreateRequest(
+        image=image,
+        body={key: value for key, value in body.items() if value is not None},
+        params=params,
+        platform=params.get("platform"),
+    )
+
+
+# =========================================================================== proxies
+
+_PROXY_VARIABLES = (
+    ("httpProxy", "http_proxy"),
+    ("httpsProxy", "https_proxy"),
+    ("ftpProxy", "ftp_proxy"),
+    ("noProxy", "no_proxy"),
+)
+
+
+def select_proxy_config(proxies: Mapping[str, Any] | None, base_url: str) -> dict[str, str]:
+    """This daemon's entry in config.json's ``proxies``: the one for its URL, else ``default``."""
+    if not proxies:
+        return {}
+    entry = proxies.get(base_url)
+    if entry is None:
+        entry = proxies.get("default")
+    if not isinstance(entry, Mapping):
+        return {}
+    return {key: value for key, value in entry.items() if isinstance(value, str)}
+
+
+def proxy_environment(proxy_config: Mapping[str, str] | None) -> list[str]:
+    """``K=V`` entries for a proxy entry, lower- and upper-case, as the CLI sets them."""
+    env: list[str] = []
+    for key, variable in _PROXY_VARIABLES:
+        value = (proxy_config or {}).get(key)
+        if value:
+            env.append(f"{variable}={value}")
+            env.append(f"{variable.upper()}={value}")
+    return env

@@ -1,8 +1,10 @@
 """ctrproto: a fast client for the Docker Engine API built on a sans-IO HTTP core.
 
 Layers, lowest first - each imports only those below it:
-``protocol`` (bytes in, events out) <- ``transport`` (streams) <- ``api`` (``APIClient``) <-
-``models`` (``DockerClient`` and the containers facade) <- ``aio`` (the asyncio twins).
+``protocol`` (bytes in, events out) <- ``transport`` (streams) <- ``engine`` (the Engine API
+without I/O) <- ``_backends`` (what differs per world) <- ``_async`` (both clients, written once
+with async/await) -> ``_sync`` (generated from it by ``scripts/unasync``).  ``api``, ``models``
+and ``aio`` are the public homes, re-exporting the clients.
 
 The facade and ``types`` load on first use (PEP 562): a script that only needs the low-level
 client, or a pipeline started often, does not pay for the keyword-conversion tables at import.
@@ -20,7 +22,7 @@ from .transport.tls import TLSConfig
 
 if TYPE_CHECKING:
     from . import types
-    from .models.client import DockerClient, from_env
+    from ._sync.docker_client import DockerClient, from_env
 
 __all__ = [
     "APIClient",
@@ -36,9 +38,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in ("DockerClient", "from_env"):
-        from .models import client
+        from ._sync import docker_client
 
-        return getattr(client, name)
+        return getattr(docker_client, name)
     if name == "types":
         import importlib
 

@@ -20,9 +20,9 @@ from transport_helpers import client_kwargs
 
 from ctrproto import APIClient
 from ctrproto.aio import AsyncAPIClient
-from ctrproto.aio.base import AsyncStream
-from ctrproto.aio.exchange import READ_SIZE
+from ctrproto.engine.defaults import READ_SIZE
 from ctrproto.errors import NotFound, ReadTimeout
+from ctrproto.transport.base import AsyncStream
 
 pytestmark = [pytest.mark.daemon, pytest.mark.asyncio]
 
@@ -41,8 +41,8 @@ class Recorder:
         transport = client.pool.transport
         connect = transport.connect
 
-        async def recording_connect() -> AsyncStream:
-            stream = await connect()
+        async def recording_connect(timeout: float | None) -> AsyncStream:
+            stream = await connect(timeout)
             recv = stream.recv
 
             async def counting_recv(size: int) -> bytes:

@@ -19,13 +19,14 @@ import pytest
 import pytest_asyncio
 
 from ctrproto import APIClient
+from ctrproto._async.connection_pool import AsyncConnectionPool
+from ctrproto._async.http_driver import AsyncHTTPDriver, AsyncResponse
+from ctrproto._async.stream_shapes import rechunked
+from ctrproto._backends.asyncio import upload_body as upload_pieces
 from ctrproto.aio import AsyncContainer, AsyncDockerClient
-from ctrproto.aio.exchange import AsyncHTTPDriver, AsyncResponse
-from ctrproto.aio.pool import AsyncConnectionPool
-from ctrproto.aio.reading import rechunked, upload_pieces
-from ctrproto.api.output import Rechunker
+from ctrproto.aio import AsyncImage as Image
+from ctrproto.engine.output import Rechunker
 from ctrproto.errors import ImageNotFound, NotFound
-from ctrproto.models.images import Image
 from ctrproto.protocol.body import Buffer
 from ctrproto.protocol.request import build_request
 
@@ -99,6 +100,9 @@ class _FakeStream:
     async def shutdown_write(self) -> None:
         pass
 
+    def settimeout(self, timeout: float | None) -> None:
+        pass
+
     def idle_ok(self) -> bool:
         return True
 
@@ -112,7 +116,7 @@ class _FakeTransport:
     def __init__(self, stream: _FakeStream) -> None:
         self.stream = stream
 
-    async def connect(self) -> _FakeStream:
+    async def connect(self, timeout: float | None) -> _FakeStream:
         return self.stream
 
     def close(self) -> None:

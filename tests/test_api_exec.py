@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ctrproto import APIClient
-from ctrproto.api.hijack import HijackedSocket
+from ctrproto.api import HijackedSocket
 from ctrproto.errors import Conflict, InvalidArgument, NotFound
 
 pytestmark = pytest.mark.daemon

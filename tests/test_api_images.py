@@ -10,7 +10,9 @@ import pytest
 from conftest import IMAGE
 
 from ctrproto import APIClient
-from ctrproto.api.images import _checked_progress, encode_auth, split_repository_tag
+from ctrproto._sync.stream_shapes import checked_progress as _checked_progress
+from ctrproto.engine.endpoints import encode_auth
+from ctrproto.engine.pulls import split_repository_tag
 from ctrproto.errors import APIError, ImageNotFound, StreamError
 
 MISSING_IMAGE = "127.0.0.1:1/ctrproto-test/missing:never"
@@ -117,10 +119,27 @@ def test_in_band_pull_errors_raise() -> None:
         ("127.0.0.1:1/ctrproto-test/missing:never", ("127.0.0.1:1/ctrproto-test/missing", "never")),
         ("localhost:5000/a/b", ("localhost:5000/a/b", None)),
         ("a/b@sha256:abc", ("a/b", "sha256:abc")),
+        ("busybox:1", ("busybox", "1")),
+        ("host:5000/repo", ("host:5000/repo", None)),
+        # The two copies this replaced split here differently (first vs last "@").
+        ("a@b@sha256:abc", ("a@b", "sha256:abc")),
     ],
 )
 def test_split_repository_tag(name: str, expected: tuple[str, str | None]) -> None:
     assert split_repository_tag(name) == expected
+
+
+REFERENCES = [
+    "busybox", "busybox:1.36", "host:5000/a/b", "host:5000/a/b:tag", "a/b@sha256:abc",
+    "a@b@sha256:abc", "host:5000/a@sha256:abc", "a:b:c", "a/b:c/d", ":tag", "@", "a:", "",
+]
+
+
+@pytest.mark.parametrize("name", REFERENCES)
+def test_split_repository_tag_matches_docker_py(name: str) -> None:
+    """The one split ctrproto uses (the sync and async clients, pull and run) is docker-py's."""
+    docker_utils = pytest.importorskip("docker.utils")
+    assert split_repository_tag(name) == docker_utils.parse_repository_tag(name)
 
 
 def test_encode_auth_is_urlsafe_json() -> None:

@@ -1,7 +1,9 @@
 """The layering rule, checked on the source: nothing lower imports anything higher.
 
-protocol <- transport <- api <- models <- aio; the sans-IO parts (protocol, engine, types) import no
-sockets, threads or clocks, so the asyncio driver can reuse them unchanged.
+protocol <- transport <- engine <- _backends <- _async (the one source) -> _sync (generated) <-
+the public shells (api, models: the sync world; aio: the asyncio world).  The sans-IO parts
+(protocol, engine, types) import no sockets, threads or clocks; the written-once clients take
+every world-specific call from their backend module, and never from the other world.
 """
 
 from __future__ import annotations
@@ -19,16 +21,26 @@ RANKS = {
     "errors": 0,
     "_version": 0,
     "protocol": 1,
-    "types": 2,
-    "engine": 2,
     "transport": 2,
-    "config": 3,
-    "api": 4,
-    "models": 5,
-    "aio": 6,
+    "types": 3,
+    "engine": 3,
+    "config": 4,
+    "_backends": 5,
+    "_async": 6,
+    "_sync": 6,
+    "api": 7,
+    "models": 7,
+    "aio": 7,
 }
 SANS_IO = ("protocol", "engine", "types")
-IO_MODULES = {"socket", "ssl", "select", "selectors", "threading", "asyncio", "time", "paramiko"}
+IO_MODULES = {
+    "socket", "ssl", "select", "selectors", "threading", "asyncio", "time", "paramiko",
+    "concurrent",
+}
+#: What each world's written-once code may take from the other parts of its rank and above.
+WORLDS = {"_async": "ctrproto._backends.asyncio", "_sync": "ctrproto._backends.sync"}
+#: The public shells and the one package each re-exports.
+SHELLS = {"api": "ctrproto._sync", "models": "ctrproto._sync", "aio": "ctrproto._async"}
 
 
 def _part(module: str) -> str:
@@ -47,7 +59,7 @@ def _imports(path: Path) -> list[str]:
             if node.level:
                 base = package[: len(package) - node.level + 1]
                 module = ".".join(base + ([node.module] if node.module else []))
-                if not node.module:
+                if not node.module or module == "ctrproto._backends":
                     found.extend(f"{module}.{alias.name}" for alias in node.names)
                     continue
             else:
@@ -59,9 +71,21 @@ def _imports(path: Path) -> list[str]:
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent != PACKAGE)
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def _own(path: Path) -> str:
+    return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+
+
+def _in(*parts: str) -> list[Path]:
+    return [p for p in MODULES if _own(p) in parts]
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(PACKAGE))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_id)
 def test_no_upward_imports(path: Path) -> None:
-    own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+    own = _own(path)
     rank = RANKS[own]
     for module in _imports(path):
         if not module.startswith("ctrproto."):
@@ -69,14 +93,52 @@ def test_no_upward_imports(path: Path) -> None:
         part = _part(module)
         if part == own or part not in RANKS:
             continue
-        assert RANKS[part] <= rank, f"{path.relative_to(PACKAGE)} ({own}) imports {module} ({part})"
+        assert RANKS[part] <= rank, f"{_id(path)} ({own}) imports {module} ({part})"
 
 
-@pytest.mark.parametrize(
-    "path",
-    [p for p in MODULES if p.relative_to(PACKAGE).parts[0].removesuffix(".py") in SANS_IO],
-    ids=lambda p: str(p.relative_to(PACKAGE)),
-)
+@pytest.mark.parametrize("path", _in(*SANS_IO), ids=_id)
 def test_sans_io_parts_do_no_io(path: Path) -> None:
     for module in _imports(path):
         assert module.split(".")[0] not in IO_MODULES, f"{path.name} imports {module}"
+
+
+@pytest.mark.parametrize("path", _in("transport"), ids=_id)
+def test_transport_imports_only_protocol_and_errors(path: Path) -> None:
+    for module in _imports(path):
+        if module.startswith("ctrproto."):
+            assert _part(module) in ("transport", "protocol", "errors"), f"{_id(path)}: {module}"
+
+
+@pytest.mark.parametrize("path", _in(*WORLDS), ids=_id)
+def test_each_world_uses_only_its_own_backend(path: Path) -> None:
+    """The one source stays free of world-specific calls: they are its backend's; and neither
+    world reaches into the other."""
+    own = _own(path)
+    other = next(world for world in WORLDS if world != own)
+    for module in _imports(path):
+        assert module.split(".")[0] not in IO_MODULES, f"{_id(path)} imports {module} itself"
+        assert _part(module) != other, f"{_id(path)} imports the other world's {module}"
+        if _part(module) == "_backends":
+            assert module == WORLDS[own], f"{_id(path)} imports {module}"
+
+
+@pytest.mark.parametrize("path", _in(*SHELLS), ids=_id)
+def test_public_shells_only_re_export(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            module = _imports_of(path, node)
+            assert module.startswith(SHELLS[_own(path)] + "."), f"{_id(path)} imports {module}"
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring
+        else:
+            assert isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "__all__", (
+                f"{_id(path)} line {node.lineno}: a shell holds re-exports only"
+            )
+
+
+def _imports_of(path: Path, node: ast.ImportFrom) -> str:
+    package = list(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    if not node.level:
+        return node.module or ""
+    return ".".join(package[: len(package) - node.level + 1] + [node.module or ""])

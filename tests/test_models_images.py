@@ -11,7 +11,6 @@ from models_helpers import IMAGE, MISSING_IMAGE
 from ctrproto import DockerClient
 from ctrproto.errors import APIError, ImageNotFound
 from ctrproto.models import Container, Image
-from ctrproto.models.images import split_repository_tag
 
 pytestmark = pytest.mark.daemon
 
@@ -54,15 +53,3 @@ def test_container_image_property(client: DockerClient, background: Any) -> None
     assert container.image == client.images.get(IMAGE)
 
 
-@pytest.mark.parametrize(
-    ("reference", "expected"),
-    [
-        ("busybox", ("busybox", None)),
-        ("busybox:1", ("busybox", "1")),
-        ("127.0.0.1:1/a/b:never", ("127.0.0.1:1/a/b", "never")),
-        ("host:5000/repo", ("host:5000/repo", None)),
-        ("repo@sha256:abc", ("repo", "sha256:abc")),
-    ],
-)
-def test_split_repository_tag(reference: str, expected: tuple[str, str | None]) -> None:
-    assert split_repository_tag(reference) == expected

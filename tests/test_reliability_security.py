@@ -23,6 +23,7 @@ import pytest
 from test_reliability_faults import FakeDaemon, read_request
 
 from ctrproto import APIClient
+from ctrproto.engine.endpoints import Call
 from ctrproto.errors import (
     APIError,
     DockerException,
@@ -186,7 +187,8 @@ def test_header_injection_through_header_values_is_refused(capture: FakeDaemon) 
     with APIClient(base_url=capture.url, version="1.41", timeout=5) as client, pytest.raises(
         ProtocolError
     ):
-        client._get("/_ping", headers={"X-Test": "a\r\nX-Injected: 1"})  # noqa: SLF001
+        call: Call[None] = Call("GET", "/_ping", headers={"X-Test": "a\r\nX-Injected: 1"})
+        client._perform(call)  # noqa: SLF001
     assert not capture.requests
 
 

@@ -1,19 +1,29 @@
-"""asyncio clients on the same sans-IO core: ``AsyncAPIClient`` and ``AsyncDockerClient``.
+"""The asyncio clients: ``AsyncAPIClient`` and the facade ``AsyncDockerClient``.
 
-Only I/O lives here - asyncio transports, a pool, the driver that feeds ``ClientCycle`` - and thin
-facades; requests come from :mod:`ctrproto.engine.endpoints` and every decoder (HTTP framing,
-demuxer, JSON streams) from :mod:`ctrproto.protocol`, exactly as the sync client uses them.
+They are the one source of both worlds (``ctrproto._async``; the sync client is generated from
+it), on the same sans-IO core; this package only re-exports them.
 """
 
-from .api import AsyncAPIClient
-from .client import AsyncDockerClient
-from .containers import AsyncContainer, AsyncContainerCollection
-from .hijack import AsyncHijackedSocket
+from .._async.api_client import AsyncAPIClient
+from .._async.containers import (
+    AsyncContainer,
+    AsyncContainerCollection,
+    AsyncExecOutput,
+    ExecResult,
+)
+from .._async.docker_client import AsyncDockerClient, from_env
+from .._async.hijacked_socket import AsyncHijackedSocket
+from .._async.images import AsyncImage, AsyncImageCollection
 
 __all__ = [
     "AsyncAPIClient",
     "AsyncContainer",
     "AsyncContainerCollection",
     "AsyncDockerClient",
+    "AsyncExecOutput",
     "AsyncHijackedSocket",
+    "AsyncImage",
+    "AsyncImageCollection",
+    "ExecResult",
+    "from_env",
 ]

@@ -1,5 +1,7 @@
-"""The low-level client layer: the sync HTTP driver, the pool and the endpoint methods."""
+"""The low-level sync client, ``APIClient`` (generated into ``ctrproto._sync`` from the asyncio
+source; this package only re-exports it)."""
 
-from .client import APIClient
+from .._sync.api_client import APIClient
+from .._sync.hijacked_socket import HijackedSocket
 
-__all__ = ["APIClient"]
+__all__ = ["APIClient", "HijackedSocket"]

@@ -15,10 +15,11 @@ import json
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from ..errors import DeprecatedMethod, InvalidArgument, InvalidVersion, NullResource, ProtocolError
 from ..protocol.request import QueryValue, path
+from .pulls import split_repository_tag
 from .utils import convert_filters, format_timestamp, parse_bytes
 from .versions import version_lt
 
@@ -37,8 +38,11 @@ class _Default:
 DEFAULT: Any = _Default()
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Call:
+class Call(Generic[T]):
     """One request to perform, plus the reading rules its client method promises.
 
     ``timeout`` bounds connecting and the response head (``DEFAULT``: the client's); ``grace``
@@ -60,7 +64,7 @@ class Call:
     timeout: Any = DEFAULT
     grace: float | None = None
     stream_timeout: Any = DEFAULT
-    shape: Callable[[Any], Any] | None = None
+    shape: Callable[[Any], T] | None = None
     streamed_body: bool = False
     ok_status: int | None = None
 
@@ -69,8 +73,11 @@ class Call:
             return self.timeout
         return None if client_timeout is None else client_timeout + self.grace
 
-    def result(self, decoded: Any) -> Any:
-        return decoded if self.shape is None else self.shape(decoded)
+    def result(self, decoded: Any) -> T:
+        """What the client method returns for the decoded JSON answer: ``T`` is the type the
+        builder declares (``Call[dict[str, Any]]`` ...), so callers need no annotation of
+        their own."""
+        return cast(T, decoded) if self.shape is None else self.shape(decoded)
 
     def succeeded(self, status: int) -> bool:
         """For ``ok_status`` calls: whether the (non-error) status is the one meaning success."""
@@ -98,7 +105,7 @@ def require_version(api_version: str, needed: str, feature: str) -> None:
 # ---------------------------------------------------------------------- system
 
 
-def ping() -> Call:
+def ping() -> Call[None]:
     return Call("GET", "/_ping", versioned=False)
 
 
@@ -106,11 +113,11 @@ def ping_ok(text: str) -> bool:
     return text == "OK"
 
 
-def version(api_version: bool = True) -> Call:
+def version(api_version: bool = True) -> Call[dict[str, Any]]:
     return Call("GET", "/version", versioned=api_version)
 
 
-def info() -> Call:
+def info() -> Call[dict[str, Any]]:
     return Call("GET", "/info")
 
 
@@ -131,7 +138,7 @@ def containers(
     limit: int = -1,
     size: bool = False,
     filters: Mapping[str, Any] | None = None,
-) -> Call:
+) -> Call[list[dict[str, Any]]]:
     params: dict[str, Any] = {"all": all, "size": size, "trunc_cmd": trunc}
     if limit is not None and limit >= 0:
         params["limit"] = limit
@@ -147,7 +154,7 @@ def containers(
     return Call("GET", "/containers/json", params=params, shape=_ids_only if quiet else None)
 
 
-def inspect_container(container: Any) -> Call:
+def inspect_container(container: Any) -> Call[dict[str, Any]]:
     return Call("GET", path("/containers/{}/json", check_resource(container, "container")))
 
 
@@ -161,7 +168,7 @@ def create_container_from_config(
     config: Mapping[str, Any],
     name: str | None = None,
     platform: str | None = None,
-) -> Call:
+) -> Call[dict[str, Any]]:
     """POST /containers/create; 404 means the image is missing (``ImageNotFound``)."""
     params: dict[str, Any] = {"name": name}
     if platform is not None:
@@ -174,7 +181,7 @@ def create_container_from_config(
 
 def create_container(
     api_version: str, image: str, command: str | list[str] | None = None, **kwargs: Any
-) -> Call:
+) -> Call[dict[str, Any]]:
     """``APIClient.create_container`` keywords (``None`` meaning "not given") to the request."""
     special = {
         key: kwargs.pop(key, None)
@@ -199,7 +206,7 @@ def create_container(
     )
 
 
-def start(container: Any, *args: Any, **kwargs: Any) -> Call:
+def start(container: Any, *args: Any, **kwargs: Any) -> Call[None]:
     if args or kwargs:
         raise DeprecatedMethod(
             "start() no longer takes configuration; pass it to create_container() instead"
@@ -207,7 +214,7 @@ def start(container: Any, *args: Any, **kwargs: Any) -> Call:
     return Call("POST", path("/containers/{}/start", check_resource(container)))
 
 
-def stop(container: Any, timeout: int | None = None) -> Call:
+def stop(container: Any, timeout: int | None = None) -> Call[None]:
     return Call(
         "POST",
         path("/containers/{}/stop", check_resource(container)),
@@ -216,7 +223,7 @@ def stop(container: Any, timeout: int | None = None) -> Call:
     )
 
 
-def restart(container: Any, timeout: int | None = DEFAULT_STOP_GRACE) -> Call:
+def restart(container: Any, timeout: int | None = DEFAULT_STOP_GRACE) -> Call[None]:
     return Call(
         "POST",
         path("/containers/{}/restart", check_resource(container)),
@@ -225,7 +232,7 @@ def restart(container: Any, timeout: int | None = DEFAULT_STOP_GRACE) -> Call:
     )
 
 
-def kill(container: Any, signal: str | int | None = None) -> Call:
+def kill(container: Any, signal: str | int | None = None) -> Call[None]:
     return Call(
         "POST",
         path("/containers/{}/kill", check_resource(container)),
@@ -235,7 +242,7 @@ def kill(container: Any, signal: str | int | None = None) -> Call:
 
 def wait(
     api_version: str, container: Any, timeout: float | None = None, condition: str | None = None
-) -> Call:
+) -> Call[dict[str, Any]]:
     """``timeout=None`` waits as long as it takes: the request timeout would cut long waits."""
     params = None
     if condition is not None:
@@ -251,7 +258,7 @@ def wait(
 
 def remove_container(
     container: Any, v: bool = False, link: bool = False, force: bool = False
-) -> Call:
+) -> Call[None]:
     return Call(
         "DELETE",
         path("/containers/{}", check_resource(container)),
@@ -259,7 +266,7 @@ def remove_container(
     )
 
 
-def diff(container: Any) -> Call:
+def diff(container: Any) -> Call[list[dict[str, Any]]]:
     """Filesystem changes (``Path``, ``Kind``); the daemon's ``null`` becomes ``[]``."""
     return Call(
         "GET", path("/containers/{}/changes", check_resource(container)), shape=_list_or_empty
@@ -270,33 +277,33 @@ def _list_or_empty(result: Any) -> list[Any]:
     return list(result or [])
 
 
-def top(container: Any, ps_args: str | None = None) -> Call:
+def top(container: Any, ps_args: str | None = None) -> Call[dict[str, Any]]:
     return Call(
         "GET", path("/containers/{}/top", check_resource(container)), params={"ps_args": ps_args}
     )
 
 
-def pause(container: Any) -> Call:
+def pause(container: Any) -> Call[None]:
     return Call("POST", path("/containers/{}/pause", check_resource(container)))
 
 
-def unpause(container: Any) -> Call:
+def unpause(container: Any) -> Call[None]:
     return Call("POST", path("/containers/{}/unpause", check_resource(container)))
 
 
-def prune_containers(filters: Mapping[str, Any] | None = None) -> Call:
+def prune_containers(filters: Mapping[str, Any] | None = None) -> Call[dict[str, Any]]:
     """Remove stopped containers; answers ``ContainersDeleted`` and ``SpaceReclaimed``."""
     params = {"filters": convert_filters(filters)} if filters else None
     return Call("POST", "/containers/prune", params=params)
 
 
-def rename(container: Any, name: str) -> Call:
+def rename(container: Any, name: str) -> Call[None]:
     return Call(
         "POST", path("/containers/{}/rename", check_resource(container)), params={"name": name}
     )
 
 
-def resize(container: Any, height: int, width: int) -> Call:
+def resize(container: Any, height: int, width: int) -> Call[None]:
     """Resize the container's TTY (only meaningful for ``tty=True`` containers)."""
     return Call(
         "POST",
@@ -319,7 +326,7 @@ def update_container(
     memswap_limit: str | int | None = None,
     kernel_memory: str | int | None = None,
     restart_policy: Mapping[str, Any] | None = None,
-) -> Call:
+) -> Call[dict[str, Any]]:
     """Change resource limits of a live container; the answer carries the daemon's warnings."""
     body: dict[str, Any] = {
         "BlkioWeight": blkio_weight,
@@ -360,7 +367,7 @@ def commit(
     pause: bool = True,
     changes: str | list[str] | None = None,
     conf: Mapping[str, Any] | None = None,
-) -> Call:
+) -> Call[dict[str, Any]]:
     """``conf`` is a container config (``Cmd``, ``Env`` ...) for the new image; ``changes`` are
     Dockerfile instructions applied on top.  Answers ``{"Id": "sha256:..."}``."""
     params: dict[str, Any] = {
@@ -389,7 +396,7 @@ def logs(
     since: Any = None,
     follow: bool | None = None,
     until: Any = None,
-) -> Call:
+) -> Call[None]:
     """A followed log is never cut by the request timeout; a plain read is bounded per read."""
     cid = check_resource(container)
     if follow is None:
@@ -416,7 +423,7 @@ def logs(
     )
 
 
-def attach(container: Any, params: Mapping[str, Any] | None = None, ws: bool = False) -> Call:
+def attach(container: Any, params: Mapping[str, Any] | None = None, ws: bool = False) -> Call[None]:
     """The hijacked attach request; ``params`` defaults to stdout, stderr and stream."""
     if ws:
         raise InvalidArgument("attach_socket(ws=True): websocket attach is not supported")
@@ -430,7 +437,7 @@ def stats(
     decode: bool | None = None,
     stream: bool = True,
     one_shot: bool | None = None,
-) -> Call:
+) -> Call[dict[str, Any]]:
     params: dict[str, Any] = {"stream": stream}
     if one_shot is not None:
         require_version(api_version, "1.41", "stats(one_shot=...)")
@@ -450,12 +457,12 @@ def stats(
 # ---------------------------------------------------------------------- container filesystem
 
 
-def export(container: Any) -> Call:
+def export(container: Any) -> Call[None]:
     """The container's filesystem as a tar stream (raw body pieces; the client re-chunks)."""
     return Call("GET", path("/containers/{}/export", check_resource(container)))
 
 
-def get_archive(container: Any, path_: str) -> Call:
+def get_archive(container: Any, path_: str) -> Call[None]:
     """A tar of ``path_``; its stat arrives in the :data:`STAT_HEADER` response header.
 
     ``identity``: the tar must travel uncompressed, since the HTTP layer does not decode.
@@ -468,14 +475,14 @@ def get_archive(container: Any, path_: str) -> Call:
     )
 
 
-def archive_stat(container: Any, path_: str) -> Call:
+def archive_stat(container: Any, path_: str) -> Call[None]:
     """``HEAD``: only the stat header of ``path_``; a missing path is ``NotFound``."""
     return Call(
         "HEAD", path("/containers/{}/archive", check_resource(container)), params={"path": path_}
     )
 
 
-def put_archive(container: Any, path_: str) -> Call:
+def put_archive(container: Any, path_: str) -> Call[None]:
     """Extract a tar into the directory ``path_``; the caller streams the tar as the body."""
     return Call(
         "PUT",
@@ -537,7 +544,7 @@ def exec_create(
     environment: Mapping[str, Any] | list[str] | None = None,
     workdir: str | None = None,
     detach_keys: str | None = None,
-) -> Call:
+) -> Call[dict[str, Any]]:
     """409 (``Conflict``) when the container is not running."""
     body: dict[str, Any] = {
         "AttachStdin": stdin,
@@ -559,11 +566,11 @@ def exec_create(
     return Call("POST", path("/containers/{}/exec", check_resource(container)), json=body)
 
 
-def exec_inspect(exec_id: Any) -> Call:
+def exec_inspect(exec_id: Any) -> Call[dict[str, Any]]:
     return Call("GET", path("/exec/{}/json", check_resource(exec_id, "exec_id")))
 
 
-def exec_resize(exec_id: Any, height: int | None = None, width: int | None = None) -> Call:
+def exec_resize(exec_id: Any, height: int | None = None, width: int | None = None) -> Call[None]:
     return Call(
         "POST",
         path("/exec/{}/resize", check_resource(exec_id, "exec_id")),
@@ -574,7 +581,7 @@ def exec_resize(exec_id: Any, height: int | None = None, width: int | None = Non
 def exec_start(
     exec_id: Any, detach: bool = False, tty: bool = False, stream: bool = False,
     socket: bool = False,
-) -> Call:
+) -> Call[None]:
     """Detached, a plain POST; otherwise the daemon hijacks the connection for the output."""
     if detach and (stream or socket):
         raise InvalidArgument("exec_start(detach=True) returns no output to stream")
@@ -588,7 +595,7 @@ def exec_start(
 # ---------------------------------------------------------------------- images
 
 
-def inspect_image(image: Any) -> Call:
+def inspect_image(image: Any) -> Call[dict[str, Any]]:
     return Call("GET", path("/images/{}/json", check_resource(image, "image")), image_request=True)
 
 
@@ -597,7 +604,7 @@ def images(
     quiet: bool = False,
     all: bool = False,
     filters: Mapping[str, Any] | None = None,
-) -> Call:
+) -> Call[list[Any]]:
     merged = dict(filters or {})
     if name:
         merged["reference"] = name
@@ -618,7 +625,7 @@ def pull(
     auth_config: Mapping[str, Any] | None = None,
     platform: str | None = None,
     all_tags: bool = False,
-) -> Call:
+) -> Call[None]:
     """A pull may take long before the daemon even answers: no request timeout."""
     repo, image_tag = split_repository_tag(repository)
     params: dict[str, Any] = {"fromImage": repo}
@@ -639,7 +646,7 @@ def pull(
     )
 
 
-def remove_image(image: Any, force: bool = False, noprune: bool = False) -> Call:
+def remove_image(image: Any, force: bool = False, noprune: bool = False) -> Call[list[Any]]:
     """Untag/delete an image; answers the daemon's ``Untagged``/``Deleted`` entries."""
     return Call(
         "DELETE",
@@ -649,7 +656,7 @@ def remove_image(image: Any, force: bool = False, noprune: bool = False) -> Call
     )
 
 
-def tag(image: Any, repository: str, tag: str | None = None, force: bool = False) -> Call:
+def tag(image: Any, repository: str, tag: str | None = None, force: bool = False) -> Call[None]:
     """Add the reference ``repository:tag``; the daemon answers 201 when it did."""
     return Call(
         "POST",
@@ -658,20 +665,6 @@ def tag(image: Any, repository: str, tag: str | None = None, force: bool = False
         image_request=True,
         ok_status=201,
     )
-
-
-def split_repository_tag(name: str) -> tuple[str, str | None]:
-    """``"host:5000/a/b:tag"`` → ``("host:5000/a/b", "tag")``; a digest counts as the tag.
-
-    A colon before the last ``/`` belongs to a registry port, not to a tag.
-    """
-    if "@" in name:
-        repo, digest = name.rsplit("@", 1)
-        return repo, digest
-    repo, sep, tag = name.rpartition(":")
-    if not sep or "/" in tag:
-        return name, None
-    return repo, tag
 
 
 def encode_auth(auth_config: Mapping[str, Any]) -> str:

@@ -8,6 +8,13 @@ from collections.abc import Mapping
 
 from ..errors import APIError, ImageNotFound, NotFound, ResponseInfo, status_error_class
 
+#: How much of an error answer's body is read for its message.
+MAX_ERROR_BODY = 1024 * 1024
+#: The Engine API never redirects, except when its router cleans a path: an id or name holding
+#: ``..`` segments (``../../info``) is answered with a redirect to another endpoint.  Following it
+#: would return that endpoint's data as if it were the object asked for, so it is NotFound.
+REDIRECTS = (301, 302, 303, 307, 308)
+
 _IMAGE_MISSING = re.compile(
     r"no such image|not found: does not exist or no pull access|pull access denied|"
     r"repository does not exist|manifest unknown|not found: manifest",

@@ -1,8 +1,9 @@
-"""The docker-py style facade: ``DockerClient``, ``client.containers`` and ``client.images``."""
+"""The docker-py style sync facade: ``DockerClient``, ``client.containers`` and ``client.images``
+(generated into ``ctrproto._sync`` from the asyncio source; this package only re-exports it)."""
 
-from .client import DockerClient, from_env
-from .containers import Container, ContainerCollection, ExecOutput, ExecResult
-from .images import Image, ImageCollection
+from .._sync.containers import Container, ContainerCollection, ExecOutput, ExecResult
+from .._sync.docker_client import DockerClient, from_env
+from .._sync.images import Image, ImageCollection
 
 __all__ = [
     "Container",

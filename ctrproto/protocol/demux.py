@@ -15,7 +15,9 @@ import os
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from ctrproto.errors import FrameError, StreamError
 from ctrproto.protocol import demux_py as _py
+from ctrproto.protocol.buffer import Buffer
 
 __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",
@@ -25,6 +27,7 @@ __all__ = [
     "Collector",
     "Demuxer",
     "demux_buffer",
+    "feed_frames",
     "implementations",
     "load",
 ]
@@ -83,3 +86,19 @@ else:
     STDOUT = _active.STDOUT
     STDERR = _active.STDERR
     DEFAULT_MAX_FRAME_SIZE = _active.DEFAULT_MAX_FRAME_SIZE
+
+
+def feed_frames(
+    demuxer: Demuxer, piece: Buffer
+) -> tuple[list[tuple[int, bytes]], FrameError | StreamError | None]:
+    """The frames completed by ``piece``, and the error of a bad frame (or in-band error) in it.
+
+    On an error the frames decoded before it are returned with it, and its ``frames`` emptied,
+    since the caller hands those out first: no complete output is lost.  Both clients' readers
+    use it, so they deliver exactly the same frames before an error.
+    """
+    try:
+        return demuxer.feed(piece), None
+    except (FrameError, StreamError) as exc:
+        earlier, exc.frames = list(exc.frames), []
+        return earlier, exc

@@ -1,4 +1,4 @@
-"""What the client needs from a transport: a way to open byte streams to one daemon.
+"""What the clients need from a transport: a way to open byte streams to one daemon.
 
 Every transport (Unix socket, TCP, TLS, SSH) reduces to the same two small interfaces, so the
 HTTP driver, the pool and the hijacked attach/exec sockets work over all of them unchanged.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from ..protocol.body import Buffer
+from ..protocol.buffer import Buffer
 
 
 @runtime_checkable
@@ -61,3 +61,44 @@ class Transport(Protocol):
 
     def describe(self) -> str:
         """The address in a form safe to put in error messages (no secrets)."""
+
+
+@runtime_checkable
+class AsyncStream(Protocol):
+    """:class:`Stream` for asyncio: the calls that may wait are awaitable, the others are not.
+
+    ``close`` stays synchronous on purpose: it must work from a cancellation handler or a
+    ``finally`` block without awaiting, and take effect at once (a cancelled follow stream gives
+    its socket back to the OS before the cancellation has finished propagating).  ``settimeout``
+    bounds each later send and receive, as a socket timeout does (a limit cancels the wait).
+    """
+
+    async def send_all(self, data: Buffer) -> None: ...
+
+    async def recv_into(self, buffer: bytearray | memoryview) -> int: ...
+
+    async def recv(self, size: int) -> bytes: ...
+
+    async def shutdown_write(self) -> None: ...
+
+    def settimeout(self, timeout: float | None) -> None: ...
+
+    def idle_ok(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+
+@runtime_checkable
+class AsyncTransport(Protocol):
+    """:class:`Transport` for asyncio; ``connect`` is awaited."""
+
+    host_header: str
+
+    async def connect(self, timeout: float | None) -> AsyncStream: ...
+
+    def close(self) -> None: ...
+
+    def describe(self) -> str: ...

@@ -19,7 +19,7 @@ from ..errors import (
     TLSError,
     TransportError,
 )
-from ..protocol.body import Buffer
+from ..protocol.buffer import Buffer
 
 
 def translated(exc: OSError, where: str) -> TransportError:

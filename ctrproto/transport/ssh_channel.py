@@ -20,7 +20,7 @@ from paramiko.common import cMSG_CHANNEL_OPEN
 from paramiko.message import Message
 
 from ..errors import ConnectionClosed, DockerConnectionError, ReadTimeout, SSHError
-from ..protocol.body import Buffer
+from ..protocol.buffer import Buffer
 
 STREAMLOCAL = "direct-streamlocal@openssh.com"
 

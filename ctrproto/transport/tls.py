@@ -20,7 +20,7 @@ import warnings
 from typing import Any
 
 from ..errors import ConnectTimeout, DockerConnectionError, TLSError, TLSParameterError
-from ..protocol.body import Buffer
+from ..protocol.buffer import Buffer
 from .socket_stream import SocketStream
 from .tcp import TCPTransport
 

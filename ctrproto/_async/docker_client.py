@@ -1,0 +1,102 @@
+"""``DockerClient``: the docker-py style entry point over one low-level client (``.api``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..config import config_proxies, kwargs_from_env
+from ..engine.create_config import select_proxy_config
+from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
+from .api_client import AsyncAPIClient
+from .containers import AsyncContainerCollection
+from .images import AsyncImageCollection
+
+__all__ = ["AsyncDockerClient", "from_env"]
+
+
+class AsyncDockerClient:
+    """A client for a Docker daemon; the low-level client is ``.api``.
+
+    Every argument goes to the low-level client, so ``base_url``, ``version`` (``"auto"``/``None``
+    negotiates), ``timeout`` and ``tls`` mean the same as there.  Use it as a context manager,
+    or call :meth:`close`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.api = AsyncAPIClient(*args, **kwargs)
+        self._proxy_config: Mapping[str, str] | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        version: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_pool_size: int = DEFAULT_MAX_POOL_SIZE,
+        environment: Mapping[str, str] | None = None,
+        use_ssh_client: bool = False,
+        **kwargs: Any,
+    ) -> AsyncDockerClient:
+        """A client configured from ``DOCKER_HOST``, ``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``
+        and the docker CLI's contexts (``ctrproto.config.kwargs_from_env``); explicit keywords
+        win over what it finds."""
+        options = kwargs_from_env(environment=environment)
+        options.update(kwargs)
+        return cls(
+            version=version,
+            timeout=timeout,
+            max_pool_size=max_pool_size,
+            use_ssh_client=use_ssh_client,
+            **options,
+        )
+
+    # ------------------------------------------------------------------ collections
+
+    @property
+    def containers(self) -> AsyncContainerCollection:
+        """Run and manage containers (``client.containers.run(...)``)."""
+        return AsyncContainerCollection(client=self)
+
+    @property
+    def images(self) -> AsyncImageCollection:
+        """Inspect, list, pull and remove images."""
+        return AsyncImageCollection(client=self)
+
+    def proxy_config(self) -> Mapping[str, str]:
+        """This daemon's entry of ``proxies`` in the docker CLI's config.json (read once).
+
+        ``run()``/``create()`` inject it into the container's environment unless
+        ``use_config_proxy=False``, as docker-py does.
+        """
+        if self._proxy_config is None:
+            self._proxy_config = select_proxy_config(config_proxies(), self.api.base_url)
+        return self._proxy_config
+
+    # ------------------------------------------------------------------ daemon
+
+    async def ping(self) -> bool:
+        return await self.api.ping()
+
+    async def version(self, api_version: bool = True) -> dict[str, Any]:
+        return await self.api.version(api_version)
+
+    async def info(self) -> dict[str, Any]:
+        return await self.api.info()
+
+    async def close(self) -> None:
+        """Close the pooled connections."""
+        self.api.close()
+
+    async def __aenter__(self) -> AsyncDockerClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.api.base_url}>"
+
+
+def from_env(**kwargs: Any) -> AsyncDockerClient:
+    """Module-level shortcut for :meth:`AsyncDockerClient.from_env`, as ``docker.from_env``."""
+    return AsyncDockerClient.from_env(**kwargs)

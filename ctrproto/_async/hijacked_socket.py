@@ -1,0 +1,159 @@
+"""The socket-like object handed out by ``attach_socket`` and ``exec_start(socket=True)``.
+
+After the daemon hijacks a connection it is a plain byte pipe: the container's stdin one way, its
+(possibly multiplexed) output the other.  The bytes the HTTP layer had already read past the
+response head are served first, so nothing the daemon sent early is lost.  A read interrupted by
+cancellation (or Ctrl-C) closes the connection, so an abandoned attach never leaks a socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from typing import Union
+
+from .._backends import asyncio as backend
+from ..engine.defaults import READ_SIZE
+from ..engine.output import DemuxedChunk, Frame, collected, collector
+from ..protocol.buffer import Buffer
+from ..protocol.http import ResponseHead
+from ..transport.base import AsyncStream
+from .stream_shapes import as_stdout, demuxed, frames_of, payloads
+
+#: What ``attach``/``exec_start`` return, depending on ``stream`` and ``demux``.
+Output = Union[
+    bytes,
+    tuple[bytes, bytes],
+    AsyncGenerator[bytes, None],
+    AsyncGenerator[DemuxedChunk, None],
+]
+
+
+class AsyncHijackedSocket:
+    def __init__(self, stream: AsyncStream, head: ResponseHead, trailing: bytes, tty: bool):
+        self._stream = stream
+        self.head = head
+        self._pending = trailing
+        #: Whether the output is a raw TTY stream (True) or multiplexed frames (False).
+        self.tty = tty
+
+    # -------------------------------------------------------------- reading
+
+    async def recv(self, size: int = READ_SIZE) -> bytes:
+        """At most ``size`` bytes; ``b""`` at the end of the output."""
+        if self._pending:
+            data, self._pending = self._pending[:size], self._pending[size:]
+            return data
+        try:
+            return await self._stream.recv(size)
+        except Exception:
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    async def recv_into(self, buffer: bytearray | memoryview) -> int:
+        if self._pending:
+            n = min(len(buffer), len(self._pending))
+            buffer[:n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            return n
+        return await self._stream.recv_into(buffer)
+
+    async def read(self, size: int = -1) -> bytes:
+        """Read ``size`` bytes (fewer only at end of stream); ``-1`` reads to the end."""
+        parts: list[bytes] = []
+        remaining = size
+        while size < 0 or remaining > 0:
+            data = await self.recv(READ_SIZE if size < 0 else min(remaining, READ_SIZE))
+            if not data:
+                break
+            parts.append(data)
+            remaining -= len(data)
+        return b"".join(parts)
+
+    async def read_into(self, sink: Callable[[Buffer], object]) -> None:
+        """Hand everything up to the end of the output to ``sink``, one read at a time.
+
+        Each piece is valid only during the call (the sync twin reads into one reused buffer):
+        ``sink`` copies what it keeps, as a :class:`~ctrproto.protocol.demux.Collector` copies
+        payloads straight into its result.
+        """
+        async for piece in self._iter_pieces():
+            sink(piece)
+
+    async def iter_raw(self) -> AsyncGenerator[bytes, None]:
+        while data := await self.recv(READ_SIZE):
+            yield data
+
+    async def _iter_pieces(self) -> AsyncGenerator[Buffer, None]:
+        """Reads for a decoder that copies what it keeps: no new object per read where the
+        world allows (on an exec or attach stream the client's main cost)."""
+        if self._pending:
+            pending, self._pending = self._pending, b""
+            yield memoryview(pending)
+        reader = backend.Reader(READ_SIZE)
+        while piece := await reader.read(self._stream):
+            yield piece
+
+    def iter_frames(self, join: bool = True) -> AsyncGenerator[Frame, None]:
+        """``(stream, payload)`` pairs, decoded by the shared demuxer; TTY output is stdout."""
+        if self.tty:
+            return as_stdout(self.iter_raw())
+        return frames_of(self._iter_pieces(), join)
+
+    # -------------------------------------------------------------- writing
+
+    async def sendall(self, data: Buffer) -> None:
+        await self._stream.send_all(data)
+
+    async def send(self, data: Buffer) -> int:
+        await self._stream.send_all(data)
+        return len(data)
+
+    write = send
+
+    async def shutdown_write(self) -> None:
+        """Close the container's stdin (it sees EOF); output can still be read."""
+        await self._stream.shutdown_write()
+
+    close_stdin = shutdown_write
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._stream.settimeout(timeout)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    # unasync: async-only
+    async def aclose(self) -> None:
+        self.close()
+
+    # unasync: end
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    async def __aenter__(self) -> AsyncHijackedSocket:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def socket_frames(sock: AsyncHijackedSocket) -> AsyncGenerator[Frame, None]:
+    """The socket's frames; the socket is closed when they end or the generator is closed."""
+    async with sock:
+        async for frame in sock.iter_frames():
+            yield frame
+
+
+async def shape_socket_output(sock: AsyncHijackedSocket, stream: bool, demux_: bool) -> Output:
+    """docker-py's shape of a hijacked socket's output for ``stream``/``demux``: a generator of
+    chunks (or of per-frame tuples), or the whole output gathered by a :func:`collector`."""
+    if stream:
+        frames = socket_frames(sock)
+        return demuxed(frames) if demux_ else payloads(frames)
+    sink = collector(sock.tty, demux_)
+    async with sock:
+        await sock.read_into(sink.feed)
+    return collected(sink, demux_)

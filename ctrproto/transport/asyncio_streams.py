@@ -1,0 +1,290 @@
+"""Unix, TCP and TLS streams under asyncio: the twins of the socket transports, awaitable.
+
+Each stream keeps the sync stream's contract, timeouts included: ``settimeout`` bounds every
+later send and receive (``None``: wait forever), so the one driver written for both worlds sets
+deadlines the same way in each.  A limit cancels the awaiting read, and the stream raises the same
+``ReadTimeout`` a blocking socket would.
+
+asyncio's ``StreamReader`` stops reading the socket once its buffer holds twice its limit, so a
+consumer that does not ask for more bytes slows the daemon down instead of filling memory: the
+backpressure a follow stream needs comes for free as long as each read takes one chunk.  OS and
+TLS failures become ctrproto errors through the sync transport's own translation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import sys
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from ..errors import ConnectTimeout, DockerConnectionError, TLSError
+from ..protocol.buffer import Buffer
+from .base import AsyncTransport
+from .factory import make_transport
+from .socket_stream import connect_error, translate_errors
+from .tcp import TCPTransport
+from .tls import TLSConfig, TLSTransport, explain_ssl_error, explain_stream_error
+from .unix import UnixTransport
+
+T = TypeVar("T")
+
+#: How much the reader buffers before it stops reading the socket (asyncio pauses at twice this).
+READER_LIMIT = 128 * 1024
+#: How long a half-close may wait for already written bytes to leave the TLS layer.
+FLUSH_LIMIT = 30.0
+
+
+async def bounded(awaitable: Awaitable[T], seconds: float | None) -> T:
+    """Await with a time limit (``None``: none); raises the builtin ``TimeoutError``.
+
+    The limit cancels the awaiting code, so a read cut by it closes its stream through the same
+    path as any other cancellation.
+    """
+    if seconds is None:
+        return await awaitable
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except asyncio.TimeoutError as exc:  # not yet the builtin TimeoutError before 3.11
+        raise TimeoutError(f"no result within {seconds:g} s") from exc
+
+
+async def connect_within(
+    opening: Awaitable[T], timeout: float | None, where: str
+) -> T:
+    """``opening`` bounded by the connect timeout: past it, ``ConnectTimeout`` naming ``where``."""
+    try:
+        return await bounded(opening, timeout)
+    except TimeoutError as exc:
+        if isinstance(exc, ConnectTimeout):
+            raise
+        raise ConnectTimeout(f"timed out connecting to the Docker daemon at {where}") from exc
+
+
+class AsyncSocketStream:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, where: str):
+        self._reader = reader
+        self._writer = writer
+        self._where = where
+        self._closed = False
+        self._timeout: float | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._timeout = timeout
+
+    def _fail(self, err: DockerConnectionError) -> DockerConnectionError:
+        """Hook for subclasses that can name a better cause."""
+        return err
+
+    async def send_all(self, data: Buffer) -> None:
+        if self._closed:
+            raise DockerConnectionError(f"the connection to {self._where} is closed")
+        try:
+            with translate_errors(self._where):
+                self._writer.write(data)
+                await bounded(self._writer.drain(), self._timeout)
+        except DockerConnectionError as err:
+            raise self._fail(err) from None
+
+    async def recv(self, size: int) -> bytes:
+        # translate_errors turns the limit's TimeoutError into the sockets' ReadTimeout.
+        try:
+            with translate_errors(self._where):
+                if self._timeout is None:
+                    return await self._reader.read(size)
+                return await bounded(self._reader.read(size), self._timeout)
+        except DockerConnectionError as err:
+            raise self._fail(err) from None
+
+    async def recv_into(self, buffer: bytearray | memoryview) -> int:
+        data = await self.recv(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    async def shutdown_write(self) -> None:
+        with translate_errors(self._where):
+            if self._writer.can_write_eof():
+                self._writer.write_eof()
+                return
+            # TLS has no half-close of its own: once what we wrote has left the TLS layer, shut
+            # down the TCP write side, which still gives the daemon its EOF (attach stdin).
+            await self._writer.drain()
+            transport = self._writer.transport
+            loop = asyncio.get_running_loop()
+            give_up = loop.time() + FLUSH_LIMIT
+            while transport.get_write_buffer_size() and loop.time() < give_up:
+                await asyncio.sleep(0.001)
+            sock: Any = self._writer.get_extra_info("socket")
+            sock.shutdown(socket.SHUT_WR)
+
+    def idle_ok(self) -> bool:
+        if self._closed or self._writer.is_closing() or self._reader.exception() is not None:
+            return False
+        # An idle keep-alive connection holds data only when the peer closed it (EOF) or sent
+        # bytes nobody asked for; either way it must not carry another request.
+        buffered = getattr(self._reader, "_buffer", b"")
+        return not buffered and not self._reader.at_eof() and not _eof_seen(self._reader)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # abort(), not close(): nothing of ours is left to flush, and a cancelled stream must
+        # give its socket back now rather than after a graceful shutdown.
+        self._writer.transport.abort()
+
+    def __repr__(self) -> str:
+        return f"<AsyncSocketStream {self._where} {'closed' if self._closed else 'open'}>"
+
+
+def _eof_seen(reader: asyncio.StreamReader) -> bool:
+    return bool(getattr(reader, "_eof", False))
+
+
+class AsyncTLSStream(AsyncSocketStream):
+    """TLS errors on reads and writes say which side's material is wrong, as the sync stream's."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        where: str,
+        config: TLSConfig,
+        host: str,
+    ) -> None:
+        super().__init__(reader, writer, where)
+        self._config = config
+        self._host = host
+        self._received = False
+
+    def _fail(self, err: DockerConnectionError) -> DockerConnectionError:
+        return explain_stream_error(err, self._where, self._config, self._host, self._received)
+
+    async def recv(self, size: int) -> bytes:
+        data = await super().recv(size)
+        self._received = self._received or bool(data)
+        return data
+
+
+class AsyncUnixTransport:
+    host_header = "localhost"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def describe(self) -> str:
+        return f"unix://{self.path}"
+
+    async def connect(self, timeout: float | None) -> AsyncSocketStream:
+        opening = asyncio.open_unix_connection(self.path, limit=READER_LIMIT)
+        try:
+            reader, writer = await connect_within(opening, timeout, self.describe())
+        except ConnectTimeout:
+            raise
+        except OSError as exc:
+            raise connect_error(self.describe(), exc) from exc
+        return AsyncSocketStream(reader, writer, self.describe())
+
+    def close(self) -> None:
+        """Nothing shared to release: each stream is its own socket."""
+
+    def __repr__(self) -> str:
+        return f"AsyncUnixTransport({self.path!r})"
+
+
+class AsyncTCPTransport:
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.host_header = TCPTransport(host, port).host_header
+
+    def describe(self) -> str:
+        return f"tcp://{self.host_header}"
+
+    async def _open(
+        self, timeout: float | None, **tls: Any
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        opening = asyncio.open_connection(self.host, self.port, limit=READER_LIMIT, **tls)
+        try:
+            reader, writer = await connect_within(opening, timeout, self.describe())
+        except (ssl.SSLError, ConnectTimeout):
+            raise
+        except OSError as exc:
+            raise connect_error(self.describe(), exc) from exc
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return reader, writer
+
+    async def connect(self, timeout: float | None) -> AsyncSocketStream:
+        reader, writer = await self._open(timeout)
+        return AsyncSocketStream(reader, writer, self.describe())
+
+    def close(self) -> None:
+        """Nothing shared to release."""
+
+    def __repr__(self) -> str:
+        return f"AsyncTCPTransport({self.host!r}, {self.port})"
+
+
+class AsyncTLSTransport(AsyncTCPTransport):
+    """TCP plus TLS with the :class:`TLSConfig`'s context, shared by every pooled stream."""
+
+    def __init__(self, host: str, port: int, config: TLSConfig | None = None) -> None:
+        super().__init__(host, port)
+        self.config = config or TLSConfig()
+
+    def describe(self) -> str:
+        return f"tcp://{self.host_header} (TLS)"
+
+    async def connect(self, timeout: float | None) -> AsyncTLSStream:
+        context = self.config.context()
+        try:
+            reader, writer = await self._open(
+                timeout, ssl=context, server_hostname=self.config.server_hostname(self.host)
+            )
+        except ssl.SSLError as exc:
+            raise TLSError(
+                explain_ssl_error(exc, self.describe(), self.config, self.host)
+            ) from None
+        except ConnectionError as exc:
+            raise DockerConnectionError(
+                f"the TLS handshake with {self.describe()} failed: {exc}"
+            ) from exc
+        return AsyncTLSStream(reader, writer, self.describe(), self.config, self.host)
+
+    def __repr__(self) -> str:
+        return f"AsyncTLSTransport({self.host!r}, {self.port}, {self.config!r})"
+
+
+def make_async_transport(
+    base_url: str | None, tls: Any = None, use_ssh_client: bool = False, **options: Any
+) -> AsyncTransport:
+    """The asyncio transport for ``base_url``; takes the same arguments as ``make_transport``.
+
+    The address and options are parsed and checked by the sync factory, whose transports do no
+    I/O when built; each is then turned into its asyncio twin, so both clients accept exactly the
+    same addresses and options and fail the same way on bad ones.
+    """
+    sync = make_transport(base_url, tls=tls, use_ssh_client=use_ssh_client, **options)
+    if isinstance(sync, UnixTransport):
+        return AsyncUnixTransport(sync.path)
+    if isinstance(sync, TLSTransport):
+        return AsyncTLSTransport(sync.host, sync.port, sync.config)
+    if isinstance(sync, TCPTransport):
+        return AsyncTCPTransport(sync.host, sync.port)
+    from .asyncio_ssh import AsyncSSHTransport  # paramiko is imported only when SSH is used
+    from .ssh import SSHTransport
+
+    if not isinstance(sync, SSHTransport):
+        raise TypeError(f"no asyncio twin for {sync!r}")
+    return AsyncSSHTransport(sync)

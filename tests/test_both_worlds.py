@@ -1,0 +1,223 @@
+"""The same test bodies against the sync and the asyncio client (written once, generated twice).
+
+Each test takes ``world``: it makes that world's client and resolves what a call returns - a
+value in the sync world, an awaitable or async iterator under asyncio - so one body checks both.
+The drifts the hand-written twins had are pinned here: the exit code of a streamed exec, the
+images facade's ``remove``/``list(filters=)``, and the pool refusing a stream that connected
+after it was closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from ctrproto import APIClient, DockerClient
+from ctrproto._async.connection_pool import AsyncConnectionPool
+from ctrproto._sync.connection_pool import ConnectionPool
+from ctrproto.aio import AsyncDockerClient, AsyncImage
+from ctrproto.errors import DockerConnectionError, ImageNotFound, NotFound
+from ctrproto.models import Image
+
+IMAGE = "busybox:latest"
+
+
+class World:
+    """One world's client classes and a way to get plain values out of its calls."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.loop = asyncio.new_event_loop() if name == "asyncio" else None
+
+    def __call__(self, value: Any) -> Any:
+        """The value of a call: awaited under asyncio."""
+        if inspect.isawaitable(value):
+            assert self.loop is not None, "the sync world returned an awaitable"
+            return self.loop.run_until_complete(value)
+        return value
+
+    def items(self, stream: Any) -> list[Any]:
+        """Every item of a stream: an iterator, or an async iterator under asyncio."""
+        if isinstance(stream, AsyncIterator) or hasattr(stream, "__aiter__"):
+            assert self.loop is not None, "the sync world returned an async iterator"
+
+            async def drain() -> list[Any]:
+                return [item async for item in stream]
+
+            return self.loop.run_until_complete(drain())
+        assert isinstance(stream, Iterable)
+        return list(stream)
+
+    def docker(self, base_url: str) -> Any:
+        cls = AsyncDockerClient if self.loop is not None else DockerClient
+        return cls(base_url=base_url, timeout=60)
+
+    @property
+    def image_class(self) -> type:
+        return AsyncImage if self.loop is not None else Image
+
+    def close(self) -> None:
+        if self.loop is not None:
+            self.loop.close()
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    w = World(request.param)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def docker(world: World, docker_host: str) -> Iterator[Any]:
+    client = world.docker(docker_host)
+    yield client
+    world(client.close())
+
+
+@pytest.fixture
+def sleeper(
+    world: World, docker: Any, api: APIClient, test_labels: dict[str, str]
+) -> Iterator[Any]:
+    """A running labelled container of this world's facade; force-removed at the end."""
+    container = world(
+        docker.containers.run(
+            IMAGE, "sleep 300", detach=True, labels=test_labels, network_mode="none"
+        )
+    )
+    yield container
+    with contextlib.suppress(NotFound):
+        api.remove_container(container.id, force=True)
+
+
+@pytest.mark.daemon
+def test_streamed_exec_knows_its_exit_code(world: World, sleeper: Any) -> None:
+    result = world(sleeper.exec_run(["sh", "-c", "echo out; echo err >&2; exit 3"], stream=True))
+    assert result.exit_code is None  # not known before the output has been read
+    chunks = world.items(result.output)
+    assert b"".join(chunks).split() == [b"out", b"err"] or b"err" in b"".join(chunks)
+    assert result.output.exit_code == 3
+    assert result.exit_code == 3
+
+
+@pytest.mark.daemon
+def test_streamed_demux_exec_knows_its_exit_code(world: World, sleeper: Any) -> None:
+    result = world(sleeper.exec_run(["sh", "-c", "echo o; echo e >&2"], stream=True, demux=True))
+    chunks = world.items(result.output)
+    assert b"".join(out for out, _ in chunks) == b"o\n"
+    assert b"".join(err for _, err in chunks) == b"e\n"
+    assert all(out is not None and err is not None for out, err in chunks)
+    assert result.exit_code == 0
+
+
+@pytest.mark.daemon
+def test_whole_exec_output_and_code(world: World, sleeper: Any) -> None:
+    code, (out, err) = world(sleeper.exec_run(["sh", "-c", "echo o; exit 4"], demux=True))
+    assert (code, out, err) == (4, b"o\n", b"")
+
+
+@pytest.mark.daemon
+def test_images_list_filters_and_remove(world: World, docker: Any, api: APIClient) -> None:
+    repo = f"ctrproto-test/both-worlds-{uuid.uuid4().hex[:8]}"
+    assert api.tag(IMAGE, repo, "v1")
+    try:
+        found = world(docker.images.list(filters={"reference": f"{repo}:*"}))
+        assert [image.tags for image in found] == [[f"{repo}:v1"]] or all(
+            f"{repo}:v1" in image.tags for image in found
+        )
+        assert len(found) == 1 and isinstance(found[0], world.image_class)
+        assert world(docker.images.list(filters={"reference": f"{repo}-none:*"})) == []
+        image = world(docker.images.get(f"{repo}:v1"))
+        world(image.reload())  # bound to its collection in both worlds
+        world(docker.images.remove(f"{repo}:v1"))
+        with pytest.raises(ImageNotFound):
+            world(docker.images.get(f"{repo}:v1"))
+    finally:
+        with contextlib.suppress(NotFound):
+            api.remove_image(f"{repo}:v1")
+
+
+@pytest.mark.daemon
+def test_container_image_and_properties(world: World, sleeper: Any) -> None:
+    image = world(sleeper.image)
+    assert isinstance(image, world.image_class) and IMAGE in image.tags
+    assert sleeper.status == "created" and sleeper.name  # as inspected before it started
+    world(sleeper.reload())
+    assert sleeper.status == "running"
+
+
+@pytest.mark.daemon
+def test_logs_stream_is_opened_in_the_call_shape_of_its_world(
+    world: World, docker: Any, test_labels: dict[str, str], api: APIClient
+) -> None:
+    container = world(
+        docker.containers.run(
+            IMAGE, ["sh", "-c", "echo a; echo b >&2"], detach=True, labels=test_labels,
+            network_mode="none",
+        )
+    )
+    try:
+        world(container.wait())
+        assert b"".join(world.items(container.logs(stream=True))) in (b"a\nb\n", b"b\na\n")
+        assert world(container.logs(stdout=True, stderr=False)) == b"a\n"
+    finally:
+        api.remove_container(container.id, force=True)
+
+
+class _ClosingTransport:
+    """A transport whose ``connect`` closes the pool before it hands the stream over: the race
+    of a client closed while a request was connecting."""
+
+    host_header = "fake"
+
+    def __init__(self) -> None:
+        self.pool: Any = None
+        self.streams: list[_Stream] = []
+
+    def _connect(self) -> _Stream:
+        self.pool.close()
+        stream = _Stream()
+        self.streams.append(stream)
+        return stream
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return "fake"
+
+
+class _SyncClosingTransport(_ClosingTransport):
+    def connect(self, timeout: float | None) -> _Stream:
+        return self._connect()
+
+
+class _AsyncClosingTransport(_ClosingTransport):
+    async def connect(self, timeout: float | None) -> _Stream:
+        return self._connect()
+
+
+class _Stream:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_pool_closed_while_connecting_refuses_the_new_stream(world: World) -> None:
+    transport: _ClosingTransport
+    if world.name == "asyncio":
+        transport = _AsyncClosingTransport()
+        transport.pool = AsyncConnectionPool(transport)  # type: ignore[arg-type]
+    else:
+        transport = _SyncClosingTransport()
+        transport.pool = ConnectionPool(transport)  # type: ignore[arg-type]
+    with pytest.raises(DockerConnectionError, match="closed"):
+        world(transport.pool.acquire(5))
+    assert [stream.closed for stream in transport.streams] == [True]

@@ -114,6 +114,21 @@ def test_no_body_statuses(status: int) -> None:
     assert events[-1] == ResponseComplete(reusable=True)
 
 
+@pytest.mark.parametrize(
+    ("method", "raw"),
+    [
+        ("GET", b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"),
+        ("GET", b"HTTP/1.0 304 Not Modified\r\n\r\n"),
+        ("GET", b"HTTP/0.9 204 No Content\r\n\r\n"),  # a version only h11 reads; before 1.1
+        ("HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"),
+    ],
+)
+def test_connection_rule_holds_for_empty_bodies(method: str, raw: bytes) -> None:
+    # No body does not mean keep-alive: the daemon still closes after a "Connection: close"
+    # or an HTTP/1.0 answer.
+    assert feed_all(cycle(method), [raw])[-1] == ResponseComplete(reusable=False)
+
+
 def test_head_request_has_no_body() -> None:
     raw = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nX-Docker-Container-Path-Stat: e30=\r\n\r\n"
     events = feed_all(cycle("HEAD"), [raw])
@@ -193,11 +208,27 @@ def test_missing_crlf_after_chunk() -> None:
         feed_all(cycle(), [raw])
 
 
-@pytest.mark.parametrize("value", [b"-1", b"abc", b"99999999999999999999999"])
+@pytest.mark.parametrize(
+    "value", [b"-1", b"abc", b"99999999999999999999999", b"99999999999999999999"]
+)
 def test_bad_content_length(value: bytes) -> None:
     raw = b"HTTP/1.1 200 OK\r\nContent-Length: " + value + b"\r\n\r\n"
+    c = cycle()
     with pytest.raises(ProtocolError):
-        feed_all(cycle(), [raw])
+        feed_all(c, [raw])
+    # A head whose framing is refused fails the cycle: what follows is not a new response.
+    assert c.state is CycleState.FAILED
+    with pytest.raises(ProtocolError):
+        c.receive(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+
+@pytest.mark.parametrize("blank", [b"\n\n", b"\r\n\n", b"\n\r\n"])
+def test_bare_lf_blank_line_ends_the_head(blank: bytes) -> None:
+    # h11 takes a bare LF for CRLF; the cycle must see such a head is complete, not wait on.
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 2" + blank + b"ok"
+    events = feed_all(cycle(), [raw])
+    assert body_of(events) == b"ok"
+    assert events[-1] == ResponseComplete(reusable=True)
 
 
 def test_garbage_status_line() -> None:

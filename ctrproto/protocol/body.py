@@ -128,12 +128,16 @@ class ChunkedBody(BodyDecoder):
         self._chunks = 0
 
     def _take_line(self, buf: bytes, pos: int) -> tuple[bytes | None, int]:
-        """Collect one LF-terminated line across feeds; ``None`` while it is incomplete."""
+        """Collect one LF-terminated line across feeds; ``None`` while it is incomplete.
+
+        A line may take ``MAX_CHUNK_LINE + 2`` bytes, its CRLF included, however it was cut:
+        a partial line is refused only once no LF could still end it within that.
+        """
         limit = MAX_CHUNK_LINE + 2 - len(self._line)
         end = buf.find(b"\n", pos, pos + limit)
         if end < 0:
             self._line += buf[pos : pos + limit]
-            if len(self._line) > MAX_CHUNK_LINE:
+            if len(self._line) > MAX_CHUNK_LINE + 1:
                 raise ProtocolError(
                     f"chunk-size line longer than {MAX_CHUNK_LINE} bytes "
                     f"(starts {bytes(self._line[:32])!r})"
@@ -251,15 +255,14 @@ def body_decoder(
     method: str, status_code: int, headers: dict[str, str], http_version: str
 ) -> BodyDecoder:
     """Choose the framing RFC 9112 section 6.3 prescribes for this response."""
-    if method == "HEAD" or status_code in (204, 304) or 100 <= status_code < 200:
-        return EmptyBody()
     encoding = headers.get("transfer-encoding")
-    if encoding is not None:
+    if method == "HEAD" or status_code in (204, 304) or 100 <= status_code < 200:
+        # No body, but the connection rule below still holds: "Connection: close" on a 204
+        # means the daemon closes, whatever the framing.
+        decoder: BodyDecoder = EmptyBody()
+    elif encoding is not None:
         codings = [c.strip().lower() for c in encoding.split(",")]
-        if codings[-1] == "chunked":
-            decoder: BodyDecoder = ChunkedBody()
-        else:
-            decoder = CloseDelimitedBody()
+        decoder = ChunkedBody() if codings[-1] == "chunked" else CloseDelimitedBody()
     elif "content-length" in headers:
         raw = headers["content-length"].split(",")[0].strip()
         if not raw.isdigit() or len(raw) > 19:
@@ -267,6 +270,8 @@ def body_decoder(
         decoder = LengthBody(int(raw))
     else:
         decoder = CloseDelimitedBody()
-    if "close" in headers.get("connection", "").lower() or http_version == "1.0":
+    # Keep-alive is the default from HTTP/1.1 on; h11 (whose heads say "0.9" as readily as
+    # "1.0") draws the line the same way.  Versions are one digit each side: "d.d" compares.
+    if "close" in headers.get("connection", "").lower() or http_version < "1.1":
         decoder.reusable = False
     return decoder

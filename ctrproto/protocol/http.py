@@ -223,7 +223,9 @@ class ClientCycle:
         buffer += data
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
-            if len(buffer) > self._max_head_size or b"\n\n" in buffer:
+            # A blank line made with a bare LF ends the head too (h11 takes LF for CRLF): left
+            # waiting for a CRLF CRLF, the cycle would hang on a complete answer.
+            if len(buffer) > self._max_head_size or b"\n\n" in buffer or b"\n\r\n" in buffer:
                 return self._hand_to_h11(eof=False)
             return []
         head = bytes(buffer[:end])
@@ -314,9 +316,15 @@ class ClientCycle:
             and "transfer-encoding" not in head.headers
         ):
             return self._upgraded(head, trailing)
-        self._decoder = body_decoder(
-            self.request.method, head.status_code, head.headers, head.http_version
-        )
+        try:
+            self._decoder = body_decoder(
+                self.request.method, head.status_code, head.headers, head.http_version
+            )
+        except ProtocolError:
+            # An unframeable body (a Content-Length no decoder takes) ends the cycle like any
+            # other bad byte: left awaiting a head, it would read what follows as a new response.
+            self.state = CycleState.FAILED
+            raise
         self.state = CycleState.RECEIVING_BODY
         events: List[Event] = [ResponseStarted(head)]
         if trailing or self._decoder.done:

@@ -165,7 +165,7 @@ class ClientCore:
 
     def _text(self, call: Call[Any]) -> str:
         with self._perform(call) as response:
-            return (response.read()).decode("utf-8", "replace")
+            return response.read().decode("utf-8", "replace")
 
     def _drained(
         self, call: Call[Any], body: Iterable[bytes] | None = None

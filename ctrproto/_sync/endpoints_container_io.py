@@ -160,5 +160,5 @@ class ContainerIOMixin(ClientCore):
         call = endpoints.stats(self.ensure_api_version(), container, decode, stream, one_shot)
         if not stream:
             return self._json(call)
-        pieces = (self._perform(call)).iter_raw()
+        pieces = self._perform(call).iter_raw()
         return json_values(pieces) if decode else pieces

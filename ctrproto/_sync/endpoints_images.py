@@ -80,13 +80,13 @@ class ImageApiMixin(ClientCore):
         """
         version = self.ensure_api_version()
         call = endpoints.pull(version, repository, tag, auth_config, platform, all_tags)
-        pieces = (self._perform(call)).iter_raw()
+        pieces = self._perform(call).iter_raw()
         if stream and decode:
             return json_values(pieces, raise_on_error=True)
         checked = checked_progress(pieces)
         if stream:
             return checked
-        return (collect(checked)).decode("utf-8", "replace")
+        return collect(checked).decode("utf-8", "replace")
 
     def remove_image(
         self, image: Any, force: bool = False, noprune: bool = False

@@ -36,7 +36,7 @@ class Model(Attrs):
         """Inspect the object again; every cached property reads from the new ``attrs``."""
         if self.collection is None:
             raise RuntimeError(f"{self!r} has no collection to reload it from")
-        self.attrs = (self.collection.get(self.id)).attrs
+        self.attrs = self.collection.get(self.id).attrs
 
 
 ModelT = TypeVar("ModelT", bound=Model)

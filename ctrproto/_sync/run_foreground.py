@@ -48,7 +48,7 @@ def run_attached(
             return _streamed(container, logs, options, command, image)
         # Without streaming, wait first and read the log once: a follow request racing a
         # container that exits within milliseconds can come back empty on some daemons.
-        status = (container.wait())["StatusCode"]
+        status = container.wait()["StatusCode"]
         output = _read_logs(container, options) if readable else None
         _check_exit(container, status, options, command, image, readable)
     except BaseException:
@@ -78,7 +78,7 @@ def _streamed(
         for chunk in logs:
             delivered += len(chunk)
             yield chunk
-        status = (container.wait())["StatusCode"]
+        status = container.wait()["StatusCode"]
         # The follow request may have missed the end of a container that exited as it began;
         # the stored log is complete once the container stopped, so hand out what is missing.
         rest = _read_logs(container, options, skip=delivered)

@@ -27,7 +27,7 @@ from ctrproto.aio import AsyncContainer, AsyncDockerClient
 from ctrproto.aio import AsyncImage as Image
 from ctrproto.engine.output import Rechunker
 from ctrproto.errors import ImageNotFound, NotFound
-from ctrproto.protocol.body import Buffer
+from ctrproto.protocol.buffer import Buffer
 from ctrproto.protocol.request import build_request
 
 IMAGE = "busybox:latest"

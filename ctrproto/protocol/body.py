@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import List, Tuple
 
 from ..errors import IncompleteResponse, ProtocolError
-from .buffer import Buffer as Buffer  # re-exported for modules that still import it from here
+from .buffer import Buffer
 from .demux import pure_requested
 
 #: Payload pieces and, when the body ended inside this input, the bytes that followed it.

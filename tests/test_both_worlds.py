@@ -221,3 +221,67 @@ def test_pool_closed_while_connecting_refuses_the_new_stream(world: World) -> No
     with pytest.raises(DockerConnectionError, match="closed"):
         world(transport.pool.acquire(5))
     assert [stream.closed for stream in transport.streams] == [True]
+
+
+@pytest.mark.daemon
+def test_auto_removed_failure_keeps_its_output(
+    world: World, docker: Any, test_labels: dict[str, str]
+) -> None:
+    """The daemon removes the container the moment it exits: its output and exit status were
+    taken before the start, so the failure is a ContainerError with the whole stderr."""
+    from ctrproto.errors import ContainerError
+
+    script = "echo out; echo err >&2; exit 5"
+    with pytest.raises(ContainerError) as info:
+        world(
+            docker.containers.run(
+                IMAGE, ["sh", "-c", script], auto_remove=True, labels=test_labels,
+                network_mode="none",
+            )
+        )
+    assert info.value.exit_status == 5 and info.value.stderr == b"err\n"
+    output = world(
+        docker.containers.run(
+            IMAGE, ["sh", "-c", "echo a; echo b >&2"], auto_remove=True, stderr=True,
+            labels=test_labels, network_mode="none",
+        )
+    )
+    assert sorted(output.splitlines()) == [b"a", b"b"]
+
+
+@pytest.mark.daemon
+def test_auto_removed_stream_keeps_its_output(
+    world: World, docker: Any, test_labels: dict[str, str]
+) -> None:
+    from ctrproto.errors import ContainerError
+
+    stream = world(
+        docker.containers.run(
+            IMAGE, ["sh", "-c", "for i in 1 2 3; do echo $i; done; exit 2"], auto_remove=True,
+            stream=True, labels=test_labels, network_mode="none",
+        )
+    )
+    chunks: list[bytes] = []
+    with pytest.raises(ContainerError) as info:
+        world.items(_recording(stream, chunks))
+    assert info.value.exit_status == 2
+    assert b"".join(chunks) == b"1\n2\n3\n"  # every line arrived before the error
+
+
+def _recording(stream: Any, into: list[bytes]) -> Any:
+    """``stream`` passed through, each item also appended to ``into`` (kept when it raises)."""
+    if hasattr(stream, "__aiter__"):
+
+        async def passing() -> Any:
+            async for item in stream:
+                into.append(item)
+                yield item
+
+        return passing()
+
+    def passing_sync() -> Any:
+        for item in stream:
+            into.append(item)
+            yield item
+
+    return passing_sync()

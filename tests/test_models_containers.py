@@ -16,6 +16,7 @@ from conftest import wait_for
 from models_helpers import IMAGE, MISSING_IMAGE
 
 from ctrproto import DockerClient
+from ctrproto.api import HijackedSocket
 from ctrproto.errors import (
     APIError,
     Conflict,
@@ -107,10 +108,10 @@ def test_run_remove_on_keyboard_interrupt(
     name = _unique("intr")
     cleanup(name)
 
-    def interrupted(self: Container, **kwargs: Any) -> Any:
-        raise KeyboardInterrupt  # as if Ctrl-C arrived while waiting for the container
+    def interrupted(self: HijackedSocket, join: bool = True) -> Any:
+        raise KeyboardInterrupt  # as if Ctrl-C arrived while the output was being read
 
-    monkeypatch.setattr(Container, "wait", interrupted)
+    monkeypatch.setattr(HijackedSocket, "iter_frames", interrupted)
     with pytest.raises(KeyboardInterrupt):
         client.containers.run(IMAGE, "sleep 300", name=name, labels=test_labels, remove=True)
     assert _gone(client, name)

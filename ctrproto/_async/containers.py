@@ -23,7 +23,7 @@ from ..errors import ImageNotFound, NotFound
 from .exec_run import AsyncExecOutput, ExecResult, exec_result
 from .images import AsyncImage
 from .resource import AsyncCollection, AsyncModel
-from .run_foreground import RunOutput, remove_quietly, run_attached
+from .run_foreground import RunOutput, remove_quietly, run_foreground
 
 if TYPE_CHECKING:
     from .api_client import AsyncAPIClient
@@ -238,15 +238,15 @@ class AsyncContainerCollection(AsyncCollection[AsyncContainer]):
             **kwargs,
         )
         container = await self._create(request, pull=True)
+        if not options.detach:
+            return await run_foreground(container, options, command, image)
         try:
             await container.start()
         except BaseException:
             if options.remove:
                 await remove_quietly(container)
             raise
-        if options.detach:
-            return container
-        return await run_attached(container, options, command, image)
+        return container
 
     async def create(
         self, image: str | AsyncImage, command: str | list[str] | None = None, **kwargs: Any

@@ -13,6 +13,7 @@ from ..engine import endpoints
 from ..engine.endpoints import DEFAULT_STOP_GRACE
 from ..types import EndpointConfig
 from .client_core import AsyncClientCore
+from .http_driver import AsyncResponse
 
 
 class AsyncContainerApiMixin(AsyncClientCore):
@@ -178,6 +179,13 @@ class AsyncContainerApiMixin(AsyncClientCore):
         return await self._json(
             endpoints.wait(await self.ensure_api_version(), container, timeout, condition)
         )
+
+    async def _wait_registered(self, container: Any, condition: str) -> AsyncResponse:
+        """A wait whose answer's head has arrived: the daemon sends it once the wait is
+        registered, and the body (the exit status) when the condition is met.  Read the body
+        with ``json()``; closing the response cancels the wait."""
+        call = endpoints.wait(await self.ensure_api_version(), container, None, condition)
+        return await self._perform(call)
 
     async def remove_container(
         self, container: Any, v: bool = False, link: bool = False, force: bool = False

@@ -1,11 +1,15 @@
-"""``containers.run()`` after the create request is built: start, collect output, wait, clean up.
+"""``containers.run()`` in the foreground: start the created container, hand out its output, wait
+for its exit, clean up.
 
-Two promises shape this module.  ``remove=True`` must hold in every outcome - a non-zero exit, an
-API error, an exception, ``KeyboardInterrupt`` or cancellation while waiting, a stream abandoned
-half-read - so every path ends in one cleanup helper.  And ``stream=True`` must hand out output
-*while* the container runs: docker-py waits for the exit before returning its generator, which
-defeats the point of streaming; here the log request is made at once and the wait happens when
-the stream ends.
+Three promises shape this module.  The output is never lost, not even when the daemon removes the
+container the moment it exits (``auto_remove``): as the docker CLI does, the client registers its
+wait for the exit and attaches to the output *before* starting the container, so neither depends
+on the container still existing afterwards (a log read after the exit of an auto-removed
+container is refused: "can not get logs from container which is dead or marked for removal").
+``remove=True`` holds in every outcome - a non-zero exit, an API error, an exception,
+``KeyboardInterrupt`` or cancellation while waiting, a stream abandoned half-read - so every path
+ends in one cleanup helper.  And ``stream=True`` hands out output *while* the container runs
+(docker-py waits for the exit before returning its generator).
 """
 
 from __future__ import annotations
@@ -15,41 +19,48 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Union
 
 from ..engine.create_config import RunOptions
-from ..engine.run_rules import already_removed, logs_readable
+from ..engine.run_rules import already_removed, exit_condition, logs_readable
 from ..errors import Conflict, ContainerError, NotFound
+from ..protocol.demux import STDERR
+from .hijacked_socket import AsyncHijackedSocket, socket_frames
+from .http_driver import AsyncResponse
 
 if TYPE_CHECKING:
     from .containers import AsyncContainer
 
-__all__ = ["RunOutput", "remove_quietly", "run_attached"]
+__all__ = ["RunOutput", "remove_quietly", "run_foreground"]
 
 RunOutput = Union[bytes, AsyncIterator[bytes], None]
+#: What the attachment asks for: both streams (stderr is kept for ``ContainerError``).
+ATTACH_PARAMS = {"stdout": 1, "stderr": 1, "stream": 1}
 
 
-async def run_attached(
+async def run_foreground(
     container: AsyncContainer, options: RunOptions, command: Any, image: Any
 ) -> RunOutput:
-    """Run a started container in the foreground, per the ``stdout``/``stderr``/``stream`` flags.
+    """Start the created container and run it per the ``stdout``/``stderr``/``stream`` flags.
 
     Returns the output (``None`` when the log driver cannot be read); raises
-    :class:`ContainerError` on a non-zero exit.  The container is removed first when
-    ``options.remove``, whatever happens.
+    :class:`ContainerError`, with the container's stderr, on a non-zero exit.  The container is
+    removed first when ``options.remove``, whatever happens.
     """
+    exit_wait: AsyncResponse | None = None
+    sock: AsyncHijackedSocket | None = None
     try:
-        readable = logs_readable(container.attrs)
-        if options.stream and readable:
-            logs = await container.api.logs(
-                container.id, stdout=options.stdout, stderr=options.stderr, stream=True,
-                follow=True,
-            )
-            assert not isinstance(logs, bytes)
-            return _streamed(container, logs, options, command, image)
-        # Without streaming, wait first and read the log once: a follow request racing a
-        # container that exits within milliseconds can come back empty on some daemons.
-        status = (await container.wait())["StatusCode"]
-        output = await _read_logs(container, options) if readable else None
-        await _check_exit(container, status, options, command, image, readable)
+        api = container.api
+        condition = exit_condition(await api.ensure_api_version(), options.auto_remove)
+        if condition is not None:
+            exit_wait = await api._wait_registered(container.id, condition)  # noqa: SLF001
+        if logs_readable(container.attrs):
+            sock = await api.attach_socket(container.id, ATTACH_PARAMS)
+        await container.start()
+        if sock is not None and options.stream:
+            return _streamed(container, sock, exit_wait, options, command, image)
+        output, errors = await _collected(sock, options) if sock is not None else (None, None)
+        status = await _exit_status(container, exit_wait)
+        _check_exit(container, status, command, image, errors)
     except BaseException:
+        _close(sock, exit_wait)
         if options.remove:
             await remove_quietly(container)
         raise
@@ -58,33 +69,41 @@ async def run_attached(
     return output
 
 
-async def _read_logs(container: AsyncContainer, options: RunOptions, skip: int = 0) -> bytes:
-    data = await container.api.logs(container.id, stdout=options.stdout, stderr=options.stderr)
-    assert isinstance(data, bytes)
-    return data[skip:]
+async def _collected(sock: AsyncHijackedSocket, options: RunOptions) -> tuple[bytes, bytes]:
+    """The whole output, as the flags select it, and the whole stderr."""
+    selected = bytearray()
+    errors = bytearray()
+    async for stream, payload in socket_frames(sock):
+        if stream == STDERR:
+            errors += payload
+            if options.stderr:
+                selected += payload
+        elif options.stdout:
+            selected += payload
+    return bytes(selected), bytes(errors)
 
 
 async def _streamed(
     container: AsyncContainer,
-    logs: AsyncGenerator[bytes, None],
+    sock: AsyncHijackedSocket,
+    exit_wait: AsyncResponse | None,
     options: RunOptions,
     command: Any,
     image: Any,
 ) -> AsyncGenerator[bytes, None]:
     try:
-        delivered = 0
-        async for chunk in logs:
-            delivered += len(chunk)
-            yield chunk
-        status = (await container.wait())["StatusCode"]
-        # The follow request may have missed the end of a container that exited as it began;
-        # the stored log is complete once the container stopped, so hand out what is missing.
-        rest = await _read_logs(container, options, skip=delivered)
-        if rest:
-            yield rest
-        await _check_exit(container, status, options, command, image, True)
+        errors = bytearray()
+        async for stream, payload in socket_frames(sock):
+            if stream == STDERR:
+                errors += payload
+                if options.stderr:
+                    yield payload
+            elif options.stdout:
+                yield payload
+        status = await _exit_status(container, exit_wait)
+        _check_exit(container, status, command, image, bytes(errors))
     except BaseException:  # abandoned (closed), failed or cancelled: still clean up
-        await logs.aclose()
+        _close(sock, exit_wait)
         if options.remove:
             await remove_quietly(container)
         raise
@@ -92,28 +111,30 @@ async def _streamed(
         await remove_after_run(container)
 
 
-async def _check_exit(
-    container: AsyncContainer,
-    status: int,
-    options: RunOptions,
-    command: Any,
-    image: Any,
-    readable: bool,
+async def _exit_status(container: AsyncContainer, exit_wait: AsyncResponse | None) -> int:
+    """The exit code from the wait registered before the start (or, on a daemon too old for
+    wait conditions, from a wait made now)."""
+    if exit_wait is None:
+        answer = await container.wait()
+    else:
+        async with exit_wait:
+            answer = await exit_wait.json()
+    status: int = answer["StatusCode"]
+    return status
+
+
+def _check_exit(
+    container: AsyncContainer, status: int, command: Any, image: Any, stderr: bytes | None
 ) -> None:
-    if status == 0:
-        return
-    stderr: bytes | None = None
-    if readable and not options.auto_remove:
-        stderr = await _stderr(container)
-    raise ContainerError(container, status, command, image, stderr)
+    if status != 0:
+        raise ContainerError(container, status, command, image, stderr)
 
 
-async def _stderr(container: AsyncContainer) -> bytes | None:
-    try:
-        result = await container.api.logs(container.id, stdout=False, stderr=True)
-    except NotFound:
-        return None  # removed meanwhile (auto_remove set through another path)
-    return result if isinstance(result, bytes) else None
+def _close(sock: AsyncHijackedSocket | None, exit_wait: AsyncResponse | None) -> None:
+    if sock is not None:
+        sock.close()
+    if exit_wait is not None:
+        exit_wait.close()
 
 
 async def remove_after_run(container: AsyncContainer) -> None:

@@ -25,7 +25,7 @@ from ..errors import ImageNotFound, NotFound
 from .exec_run import ExecOutput, ExecResult, exec_result
 from .images import Image
 from .resource import Collection, Model
-from .run_foreground import RunOutput, remove_quietly, run_attached
+from .run_foreground import RunOutput, remove_quietly, run_foreground
 
 if TYPE_CHECKING:
     from .api_client import APIClient
@@ -240,15 +240,15 @@ class ContainerCollection(Collection[Container]):
             **kwargs,
         )
         container = self._create(request, pull=True)
+        if not options.detach:
+            return run_foreground(container, options, command, image)
         try:
             container.start()
         except BaseException:
             if options.remove:
                 remove_quietly(container)
             raise
-        if options.detach:
-            return container
-        return run_attached(container, options, command, image)
+        return container
 
     def create(
         self, image: str | Image, command: str | list[str] | None = None, **kwargs: Any

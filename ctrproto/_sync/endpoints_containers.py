@@ -15,6 +15,7 @@ from ..engine import endpoints
 from ..engine.endpoints import DEFAULT_STOP_GRACE
 from ..types import EndpointConfig
 from .client_core import ClientCore
+from .http_driver import Response
 
 
 class ContainerApiMixin(ClientCore):
@@ -180,6 +181,13 @@ class ContainerApiMixin(ClientCore):
         return self._json(
             endpoints.wait(self.ensure_api_version(), container, timeout, condition)
         )
+
+    def _wait_registered(self, container: Any, condition: str) -> Response:
+        """A wait whose answer's head has arrived: the daemon sends it once the wait is
+        registered, and the body (the exit status) when the condition is met.  Read the body
+        with ``json()``; closing the response cancels the wait."""
+        call = endpoints.wait(self.ensure_api_version(), container, None, condition)
+        return self._perform(call)
 
     def remove_container(
         self, container: Any, v: bool = False, link: bool = False, force: bool = False

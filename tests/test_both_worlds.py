@@ -285,3 +285,41 @@ def _recording(stream: Any, into: list[bytes]) -> Any:
             yield item
 
     return passing_sync()
+
+
+@pytest.mark.daemon
+def test_container_list_shapes_match_docker_py(
+    world: World, docker: Any, sleeper: Any, docker_host: str, test_labels: dict[str, str]
+) -> None:
+    """``containers(trunc=True)`` cuts ids to 12; ``quiet`` wins with full ids (as docker-py)."""
+    docker_py = pytest.importorskip("docker")
+    label = [f"{key}={value}" for key, value in test_labels.items()]
+    reference = docker_py.APIClient(base_url=docker_host, version="auto")
+    try:
+        for flags in ({"trunc": True}, {"quiet": True}, {"quiet": True, "trunc": True}, {}):
+            ours = world(docker.api.containers(filters={"label": label}, **flags))
+            theirs = reference.containers(filters={"label": label}, **flags)
+            assert [item["Id"] for item in ours] == [item["Id"] for item in theirs], flags
+            assert sleeper.id[:12] in [item["Id"][:12] for item in ours]
+    finally:
+        reference.close()
+
+
+@pytest.mark.daemon
+def test_tty_exec_demux_has_no_stderr(world: World, sleeper: Any) -> None:
+    """A TTY has one stream: demuxed, its stderr is ``None`` (docker-py's shape), whole or
+    streamed."""
+    code, (out, err) = world(sleeper.exec_run(["sh", "-c", "echo o"], tty=True, demux=True))
+    assert (code, out, err) == (0, b"o\r\n", None)
+    result = world(sleeper.exec_run(["sh", "-c", "echo o"], tty=True, demux=True, stream=True))
+    chunks = world.items(result.output)
+    assert b"".join(out for out, _ in chunks) == b"o\r\n"
+    assert all(err is None for _, err in chunks)
+
+
+@pytest.mark.daemon
+def test_detached_exec_start_answers_as_docker_py(world: World, docker: Any, sleeper: Any) -> None:
+    exec_id = world(docker.api.exec_create(sleeper.id, ["true"]))["Id"]
+    assert world(docker.api.exec_start(exec_id, detach=True)) == ""
+    code, output = world(sleeper.exec_run(["true"], detach=True))
+    assert output == "" and code in (None, 0)

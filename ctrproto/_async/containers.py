@@ -117,7 +117,8 @@ class AsyncContainer(ContainerState, AsyncModel):
             exec_id, detach=detach, tty=tty, stream=stream, socket=socket, demux=demux
         )
         return await exec_result(
-            api, exec_id, output, socket=socket, stream=stream, detach=detach, demux=demux
+            api, exec_id, output, socket=socket, stream=stream, detach=detach, demux=demux,
+            tty=tty,
         )
 
     def export(self, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE) -> AsyncIterator[bytes]:

@@ -15,7 +15,7 @@ from ..engine.output import DemuxedChunk
 from .client_core import AsyncClientCore
 from .hijacked_socket import AsyncHijackedSocket, Output, shape_socket_output
 
-ExecStartResult = Union[Output, AsyncHijackedSocket]
+ExecStartResult = Union[Output, AsyncHijackedSocket, str]
 
 
 class AsyncExecApiMixin(AsyncClientCore):
@@ -107,12 +107,15 @@ class AsyncExecApiMixin(AsyncClientCore):
     async def exec_start(
         self,
         exec_id: Any,
-        detach: bool = ...,
+        detach: Literal[False] = ...,
         tty: bool = ...,
         stream: Literal[False] = ...,
         socket: Literal[False] = ...,
         demux: Literal[False] = ...,
     ) -> bytes: ...
+
+    @overload
+    async def exec_start(self, exec_id: Any, detach: Literal[True], tty: bool = ...) -> str: ...
 
     @overload
     async def exec_start(
@@ -136,14 +139,14 @@ class AsyncExecApiMixin(AsyncClientCore):
     ) -> ExecStartResult:
         """Start a created exec.
 
-        Returns ``b""`` when ``detach``; the hijacked socket when ``socket``; otherwise the output
+        Returns the daemon's (empty) answer text when ``detach``, as docker-py does; the
+        hijacked socket when ``socket``; otherwise the output
         as :meth:`attach` shapes it (``stream``, ``demux``).  ``tty`` must match the
         ``exec_create`` call: it tells the daemon whether to multiplex the output.
         """
         call = endpoints.exec_start(exec_id, detach, tty, stream, socket)
         if detach:
-            await self._discard(call)
-            return b""
+            return await self._text(call)
         sock = await self._hijack(call, tty=tty)
         if socket:
             return sock

@@ -94,15 +94,20 @@ async def exec_result(
     stream: bool,
     detach: bool,
     demux: bool,
+    tty: bool,
 ) -> ExecResult:
-    """The ``(exit_code, output)`` of a started exec, shaped for ``exec_run``'s flags."""
+    """The ``(exit_code, output)`` of a started exec, shaped for ``exec_run``'s flags.
+
+    Streamed demux chunks of a TTY keep ``None`` on the stderr side: a TTY has no stderr.
+    """
     if socket:
         return ExecResult(None, output)
     if stream:
-        return _StreamedExecResult(None, AsyncExecOutput(api, exec_id, output, demux))
+        chunks = AsyncExecOutput(api, exec_id, output, demux and not tty)
+        return _StreamedExecResult(None, chunks)
     if detach:
         # The command runs on; report an exit code only if it has already finished.
         return ExecResult(finished_code(await api.exec_inspect(exec_id)), output)
     if demux:
-        output = joined(output)
+        output = joined(output, tty)
     return ExecResult(await exit_code_of(api, exec_id), output)

@@ -119,7 +119,8 @@ class Container(ContainerState, Model):
             exec_id, detach=detach, tty=tty, stream=stream, socket=socket, demux=demux
         )
         return exec_result(
-            api, exec_id, output, socket=socket, stream=stream, detach=detach, demux=demux
+            api, exec_id, output, socket=socket, stream=stream, detach=detach, demux=demux,
+            tty=tty,
         )
 
     def export(self, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE) -> Iterator[bytes]:

@@ -17,7 +17,7 @@ from ..engine.output import DemuxedChunk
 from .client_core import ClientCore
 from .hijacked_socket import HijackedSocket, Output, shape_socket_output
 
-ExecStartResult = Union[Output, HijackedSocket]
+ExecStartResult = Union[Output, HijackedSocket, str]
 
 
 class ExecApiMixin(ClientCore):
@@ -109,12 +109,15 @@ class ExecApiMixin(ClientCore):
     def exec_start(
         self,
         exec_id: Any,
-        detach: bool = ...,
+        detach: Literal[False] = ...,
         tty: bool = ...,
         stream: Literal[False] = ...,
         socket: Literal[False] = ...,
         demux: Literal[False] = ...,
     ) -> bytes: ...
+
+    @overload
+    def exec_start(self, exec_id: Any, detach: Literal[True], tty: bool = ...) -> str: ...
 
     @overload
     def exec_start(
@@ -138,14 +141,14 @@ class ExecApiMixin(ClientCore):
     ) -> ExecStartResult:
         """Start a created exec.
 
-        Returns ``b""`` when ``detach``; the hijacked socket when ``socket``; otherwise the output
+        Returns the daemon's (empty) answer text when ``detach``, as docker-py does; the
+        hijacked socket when ``socket``; otherwise the output
         as :meth:`attach` shapes it (``stream``, ``demux``).  ``tty`` must match the
         ``exec_create`` call: it tells the daemon whether to multiplex the output.
         """
         call = endpoints.exec_start(exec_id, detach, tty, stream, socket)
         if detach:
-            self._discard(call)
-            return b""
+            return self._text(call)
         sock = self._hijack(call, tty=tty)
         if socket:
             return sock

@@ -96,15 +96,20 @@ def exec_result(
     stream: bool,
     detach: bool,
     demux: bool,
+    tty: bool,
 ) -> ExecResult:
-    """The ``(exit_code, output)`` of a started exec, shaped for ``exec_run``'s flags."""
+    """The ``(exit_code, output)`` of a started exec, shaped for ``exec_run``'s flags.
+
+    Streamed demux chunks of a TTY keep ``None`` on the stderr side: a TTY has no stderr.
+    """
     if socket:
         return ExecResult(None, output)
     if stream:
-        return _StreamedExecResult(None, ExecOutput(api, exec_id, output, demux))
+        chunks = ExecOutput(api, exec_id, output, demux and not tty)
+        return _StreamedExecResult(None, chunks)
     if detach:
         # The command runs on; report an exit code only if it has already finished.
         return ExecResult(finished_code(api.exec_inspect(exec_id)), output)
     if demux:
-        output = joined(output)
+        output = joined(output, tty)
     return ExecResult(exit_code_of(api, exec_id), output)

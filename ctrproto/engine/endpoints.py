@@ -128,6 +128,13 @@ def _ids_only(result: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"Id": item["Id"]} for item in result]
 
 
+def _short_ids(result: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """docker-py's ``trunc=True``: the ids cut to the 12 characters the CLI shows."""
+    for item in result:
+        item["Id"] = item["Id"][:12]
+    return result
+
+
 def containers(
     quiet: bool = False,
     all: bool = False,
@@ -151,7 +158,9 @@ def containers(
         merged["before"] = before
     if merged:
         params["filters"] = convert_filters(merged)
-    return Call("GET", "/containers/json", params=params, shape=_ids_only if quiet else None)
+    # As docker-py: quiet wins over trunc (full ids); trunc cuts the ids of whole summaries.
+    shape = _ids_only if quiet else _short_ids if trunc else None
+    return Call("GET", "/containers/json", params=params, shape=shape)
 
 
 def inspect_container(container: Any) -> Call[dict[str, Any]]:

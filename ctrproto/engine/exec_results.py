@@ -30,10 +30,11 @@ def filled(item: Any) -> Any:
     return item
 
 
-def joined(output: Any) -> tuple[bytes, bytes]:
-    """A whole demuxed output as ``(stdout, stderr)``, never ``None``."""
+def joined(output: Any, tty: bool) -> tuple[bytes, bytes | None]:
+    """A whole demuxed output as ``(stdout, stderr)``: ``b""`` for a stream that carried
+    nothing, but stderr ``None`` for a TTY, which has no stderr stream (as docker-py)."""
     out, err = output if isinstance(output, tuple) else (output, None)
-    return out or b"", err or b""
+    return out or b"", None if tty else err or b""
 
 
 def exit_code(info: Mapping[str, Any], give_up: bool) -> tuple[bool, int | None]:

@@ -323,3 +323,22 @@ def test_detached_exec_start_answers_as_docker_py(world: World, docker: Any, sle
     assert world(docker.api.exec_start(exec_id, detach=True)) == ""
     code, output = world(sleeper.exec_run(["true"], detach=True))
     assert output == "" and code in (None, 0)
+
+
+@pytest.mark.daemon
+def test_a_client_dropped_without_close_leaves_no_resource_warning(
+    world: World, docker_host: str
+) -> None:
+    import gc
+    import warnings
+
+    client = world.docker(docker_host)
+    assert world(client.ping())
+    pool = client.api.pool
+    assert pool.idle_count == 1  # a kept-alive connection that nobody will close
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del client
+        gc.collect()
+    assert [w.message for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert pool.idle_count == 0

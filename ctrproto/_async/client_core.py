@@ -9,6 +9,8 @@ only performs them over the pool.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import AsyncIterable, Mapping
 from typing import Any, TypeVar
 
@@ -55,6 +57,9 @@ class AsyncClientCore:
             base_url, tls=tls, use_ssh_client=use_ssh_client, **transport_options
         )
         self._pool = AsyncConnectionPool(self._transport, max_idle=max_pool_size)
+        # A client dropped without close() still gives its connections back (no ResourceWarning
+        # for the idle sockets); the finalizer holds the pool, never the client.
+        self._finalizer = weakref.finalize(self, _close_quietly, self._pool)
         self._driver = AsyncHTTPDriver(self._pool)
         self._version_lock = backend.Lock()
         self._version: str | None = None
@@ -217,6 +222,7 @@ class AsyncClientCore:
 
     def close(self) -> None:
         """Close pooled connections and the transport's shared resources."""
+        self._finalizer.detach()
         self._pool.close()
 
     # unasync: async-only
@@ -229,3 +235,10 @@ class AsyncClientCore:
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
+
+
+def _close_quietly(pool: AsyncConnectionPool) -> None:
+    """The finalizer of a client nobody closed: at interpreter exit or after its event loop has
+    gone, closing may fail, and there is nobody left to tell."""
+    with contextlib.suppress(Exception):
+        pool.close()

@@ -11,6 +11,8 @@ only performs them over the pool.
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -57,6 +59,9 @@ class ClientCore:
             base_url, tls=tls, use_ssh_client=use_ssh_client, **transport_options
         )
         self._pool = ConnectionPool(self._transport, max_idle=max_pool_size)
+        # A client dropped without close() still gives its connections back (no ResourceWarning
+        # for the idle sockets); the finalizer holds the pool, never the client.
+        self._finalizer = weakref.finalize(self, _close_quietly, self._pool)
         self._driver = HTTPDriver(self._pool)
         self._version_lock = backend.Lock()
         self._version: str | None = None
@@ -210,6 +215,7 @@ class ClientCore:
 
     def close(self) -> None:
         """Close pooled connections and the transport's shared resources."""
+        self._finalizer.detach()
         self._pool.close()
 
     def __enter__(self) -> ClientCore:
@@ -217,3 +223,10 @@ class ClientCore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _close_quietly(pool: ConnectionPool) -> None:
+    """The finalizer of a client nobody closed: at interpreter exit or after its event loop has
+    gone, closing may fail, and there is nobody left to tell."""
+    with contextlib.suppress(Exception):
+        pool.close()

@@ -342,3 +342,19 @@ def test_a_client_dropped_without_close_leaves_no_resource_warning(
         gc.collect()
     assert [w.message for w in caught if issubclass(w.category, ResourceWarning)] == []
     assert pool.idle_count == 0
+
+
+def test_client_headers_go_with_every_request(world: World) -> None:
+    """``api.headers`` as docker-py's: testcontainers sets its session id and User-Agent there."""
+    from test_reliability_security import capture_daemon
+
+    with capture_daemon() as daemon:
+        client = world.docker(daemon.url)
+        client.api.headers["X-Tc-Sid"] = "session-1"
+        client.api.headers["User-Agent"] = "tc-python/4"
+        with pytest.raises(NotFound):
+            world(client.containers.get("anything"))
+        world(client.close())
+    head = daemon.requests[-1].decode()
+    assert "X-Tc-Sid: session-1\r\n" in head
+    assert "User-Agent: tc-python/4\r\n" in head and "ctrproto" not in head

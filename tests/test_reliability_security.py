@@ -8,6 +8,7 @@ keys rejected by default and hostile *SSH* socket paths; this module adds the re
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shutil
 import socket
@@ -79,6 +80,13 @@ def test_hostname_checking_off_only_explicitly_and_warns() -> None:
 @pytest.fixture
 def capture() -> Iterator[FakeDaemon]:
     """A fake daemon that records each request head and answers 404 to all of them."""
+    with capture_daemon() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def capture_daemon() -> Iterator[FakeDaemon]:
+    """:func:`capture` for tests outside this module."""
     answer = (
         b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
         b'Content-Length: 27\r\n\r\n{"message": "no such thing"}'[:-1]

@@ -52,6 +52,9 @@ class AsyncClientCore:
         self.base_url = base_url or "unix:///var/run/docker.sock"
         self.timeout = timeout
         self.user_agent = user_agent
+        #: Headers sent with every request, as docker-py's ``APIClient.headers`` (testcontainers
+        #: sets its session id and ``User-Agent`` here); a call's own headers take precedence.
+        self.headers: dict[str, str] = {"User-Agent": user_agent}
         self.credstore_env = credstore_env
         self._transport = transport or backend.make_transport(
             base_url, tls=tls, use_ssh_client=use_ssh_client, **transport_options
@@ -101,6 +104,7 @@ class AsyncClientCore:
     # ------------------------------------------------------------------ performing calls
 
     async def _request_for(self, call: Call[Any], upgrade: bool = False) -> Request:
+        user_agent, headers = self._headers_for(call)
         return build_request(
             call.method,
             call.endpoint,
@@ -108,11 +112,29 @@ class AsyncClientCore:
             params=call.params,
             json_body=call.json,
             streamed_body=call.streamed_body,
-            headers=call.headers,
+            headers=headers,
             host=self._transport.host_header,
-            user_agent=self.user_agent,
+            user_agent=user_agent,
             upgrade=upgrade,
         )
+
+    def _headers_for(self, call: Call[Any]) -> tuple[str, Mapping[str, str] | None]:
+        """The ``User-Agent`` and the other headers of a request: the client's, then the call's.
+
+        Most clients hold only their ``User-Agent``, which takes no merging per request.
+        """
+        common = self.headers
+        if len(common) == 1 and "User-Agent" in common:
+            return common["User-Agent"], call.headers
+        user_agent = self.user_agent
+        merged: dict[str, str] = {}
+        for name, value in common.items():
+            if name.lower() == "user-agent":
+                user_agent = value
+            else:
+                merged[name] = value
+        merged.update(call.headers or {})
+        return user_agent, merged
 
     def _timeout(self, call: Call[Any]) -> float | None:
         timeout = call.request_timeout(self.timeout)

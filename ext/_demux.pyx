@@ -7,13 +7,20 @@ documents the contract; the tests run every case against both.  The error *messa
 by the twin's helpers on purpose: errors are the cold path, and one source of wording is what
 keeps the two implementations from drifting apart.
 
+The shape is the twin's too: one frame loop (``Demuxer._scan``) reads a header, then its payload,
+and hands runs of payloads to a sink: ``_Frames`` makes the demuxer's ``(stream, payload)``
+items, ``_Outputs`` gathers the whole outputs of ``Collector`` and ``demux_buffer``.
+
 Why this module exists at all: a log pipeline pushes hundreds of MB through here, in frames that
-are often a single line.  The hot loops below therefore parse headers with pointer arithmetic
-over the caller's buffer, create no Python object per frame when frames are joined, and copy
-each payload byte once (twice only for the one frame that straddles two ``feed()`` calls, and
-only when it must be joined with what follows it).
+are often a single line.  The loop therefore parses headers with pointer arithmetic over the
+caller's buffer and creates no Python object per frame; a run reaches its sink as a span of
+that buffer, and the sink copies its payloads once, into the bytes object that keeps them.  Only
+a frame cut by a read boundary is gathered first, in room its sink provides: the Collector's
+output itself (so each byte is still copied once), or for an item a bytes object of its own,
+handed out as is unless it is joined with what follows it.
 """
 
+cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.object cimport PyObject
@@ -44,11 +51,6 @@ cdef enum:
     OUT_STREAM = 1
     ERR_STREAM = 3
 
-# Below this size the GIL is kept by demux_buffer: releasing it costs more than it saves.
-cdef Py_ssize_t NOGIL_THRESHOLD = 1 << 16
-
-cdef object _EMPTY = b""
-
 cdef extern from "Python.h":
     # Growing a bytes object nobody else holds yet, in place: the Collector's outputs are
     # written where they will be returned, so no final copy is needed.
@@ -58,14 +60,21 @@ cdef extern from "Python.h":
 
 # First allocation of a Collector output; it then doubles, so growth costs O(1) per byte.
 cdef Py_ssize_t COLLECT_MIN = 1 << 16
+# demux_buffer's reads of its input: small enough for a run's headers to stay in cache.
+cdef Py_ssize_t BUFFER_SLICE = 1 << 18
 
 
 cdef inline uint32_t _be32(const unsigned char* p) noexcept nogil:
     return ((<uint32_t>p[0]) << 24) | ((<uint32_t>p[1]) << 16) | ((<uint32_t>p[2]) << 8) | p[3]
 
 
+cdef inline int _stream_of(const unsigned char* h) noexcept nogil:
+    return h[0] if h[0] else OUT_STREAM
+
+
 cdef inline bint _bad_header(const unsigned char* h, uint64_t max_size) noexcept nogil:
-    return h[0] > ERR_STREAM or (h[1] | h[2] | h[3]) != 0 or _be32(h + 4) > max_size
+    # A stream id of 0-3 then three zero bytes leaves only bits 24-25 of the first word set.
+    return (_be32(h) & 0xFCFFFFFFU) != 0 or _be32(h + 4) > max_size
 
 
 cdef inline uint64_t _clamp_max(object max_size):
@@ -73,13 +82,9 @@ cdef inline uint64_t _clamp_max(object max_size):
     return <uint64_t>min(max_size, 0xFFFFFFFF)
 
 
-cdef object _error_for_header(Py_ssize_t offset, const unsigned char* h, object max_size):
+cdef object _error_for_header(long long offset, const unsigned char* h, object max_size):
     return _header_error(
-        offset,
-        (<uint32_t>h[0] << 24) | (<uint32_t>h[1] << 16) | (<uint32_t>h[2] << 8) | h[3],
-        _be32(h + 4),
-        max_size,
-        PyBytes_FromStringAndSize(<const char*>h, HDR),
+        offset, _be32(h), _be32(h + 4), max_size, PyBytes_FromStringAndSize(<const char*>h, HDR)
     )
 
 
@@ -91,6 +96,28 @@ cdef object _again(object error):
         err.partial = getattr(error, "partial", None)
     err.frames = []
     return err
+
+
+cdef inline char* _copy_payloads(
+    char* dst, const unsigned char* first, const unsigned char* end
+) noexcept nogil:
+    """Copy the payloads of the frames in ``[first, end)`` to ``dst``, back to back; return the
+    end of the copy.  Their lengths were checked by the frame loop, and the GIL, held since,
+    keeps a bytearray input from changing in between."""
+    cdef uint32_t length
+    while first < end:
+        length = _be32(first + 4)
+        memcpy(dst, first + HDR, length)
+        dst += length
+        first += HDR + length
+    return dst
+
+
+cdef PyObject* _new_bytes(Py_ssize_t size) except NULL:
+    """An uninitialised bytes object, as an owned reference that ``_PyBytes_Resize`` may grow."""
+    obj = PyBytes_FromStringAndSize(NULL, size)
+    Py_INCREF(obj)
+    return <PyObject*>obj
 
 
 cdef class _Input:
@@ -129,33 +156,181 @@ cdef class _Input:
         self.release()
 
 
-cdef object _join_run(
-    const unsigned char* p, object head, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t total
-):
-    """One bytes object for a run: ``head`` (a finished straddling frame) + the frames in
-    ``p[start:stop]``.  Frames of other streams inside the range are empty, so every payload
-    in it is copied.  The size is known in advance: one allocation, one memcpy per frame."""
-    cdef Py_ssize_t head_len = 0
-    cdef Py_ssize_t q = start
-    cdef uint32_t length
-    cdef char* dst
-    if head is not None:
-        if start == stop:
-            return head
-        head_len = PyBytes_GET_SIZE(head)
-    result = PyBytes_FromStringAndSize(NULL, head_len + total)
-    dst = PyBytes_AS_STRING(result)
-    if head_len:
-        memcpy(dst, PyBytes_AS_STRING(head), head_len)
-        dst += head_len
-    while q < stop:
-        length = _be32(p + q + 4)
-        memcpy(dst, p + q + HDR, length)
-        dst += length
-        q += HDR + length
-    return result
+# --------------------------------------------------------------------------- sinks
 
 
+cdef class _Sink:
+    """Where the frame loop delivers payloads.
+
+    ``run()`` gets one run: the payload of the frame cut by a read boundary if ``held``, then
+    those of the frames in ``[first, end)`` of the input (``total`` bytes, readable only during
+    the ``feed()``).  The cut frame's payload is gathered where ``held()`` points, in room
+    ``hold()`` made when its header arrived; this base keeps it in a bytes object of its own.
+    """
+
+    cdef bytes _held
+
+    cdef int hold(self, int stream, Py_ssize_t length) except -1:
+        self._held = PyBytes_FromStringAndSize(NULL, length)
+        return 0
+
+    cdef char* held(self) noexcept:
+        return PyBytes_AS_STRING(self._held)
+
+    cdef int run(
+        self, int stream, bint held, const unsigned char* first, const unsigned char* end,
+        Py_ssize_t total,
+    ) except -1:
+        return 0
+
+    cdef list take(self):
+        """End of a ``feed()``: its items."""
+        return []
+
+
+@cython.final
+cdef class _Frames(_Sink):
+    """The demuxer's own sink: one ``(stream, payload)`` item per run, allocated at its size."""
+
+    cdef list _items
+
+    def __cinit__(self):
+        self._items = []
+
+    cdef int run(
+        self, int stream, bint held, const unsigned char* first, const unsigned char* end,
+        Py_ssize_t total,
+    ) except -1:
+        cdef Py_ssize_t head = PyBytes_GET_SIZE(self._held) if held else 0
+        cdef bytes payload
+        cdef char* dst
+        if held and first == end:
+            payload = self._held  # handed out as is: its only copy
+        else:
+            payload = PyBytes_FromStringAndSize(NULL, head + total)
+            dst = PyBytes_AS_STRING(payload)
+            if head:
+                memcpy(dst, PyBytes_AS_STRING(self._held), head)
+            _copy_payloads(dst + head, first, end)
+        if held:
+            self._held = None
+        self._items.append((stream, payload))
+        return 0
+
+    cdef list take(self):
+        cdef list items = self._items
+        self._items = []
+        return items
+
+
+@cython.final
+cdef class _Outputs(_Sink):
+    """The collector's sink: each payload copied once, into the output of its stream (the first
+    one for both when merged), which is the bytes object ``result()`` returns.
+
+    Outputs are allocated as bytes, grown with ``_PyBytes_Resize`` while only this object holds
+    them, and trimmed to size at the end.  A cut frame is gathered in its output directly:
+    nothing else is written there before it completes.  (A cut stream-3 frame, the daemon's
+    message, is not output: it goes to the base's bytes.)
+    """
+
+    cdef bint _merge
+    cdef Py_ssize_t _first_room
+    cdef PyObject* _out[2]
+    cdef Py_ssize_t _used[2]
+    cdef int _cut  # the output the cut frame is gathered in, -1 for the base's bytes
+    cdef Py_ssize_t _cut_length
+
+    def __cinit__(self, bint merge=False, Py_ssize_t first_room=COLLECT_MIN):
+        self._merge = merge
+        self._first_room = first_room
+        self._out[0] = NULL
+        self._out[1] = NULL
+        self._used[0] = 0
+        self._used[1] = 0
+        self._cut = -1
+
+    def __dealloc__(self):
+        Py_XDECREF(self._out[0])
+        Py_XDECREF(self._out[1])
+
+    cdef inline int _index(self, int stream) noexcept:
+        return 1 if stream == 2 and not self._merge else 0
+
+    cdef inline int _room(self, int i, Py_ssize_t k) except -1:
+        """``k`` more bytes of room in output ``i``."""
+        if self._out[i] == NULL or self._used[i] + k > _bytes_size(self._out[i]):
+            return self._grow(i, self._used[i] + k)
+        return 0
+
+    cdef int _grow(self, int i, Py_ssize_t need) except -1:
+        """Room for ``need`` bytes in output ``i``, doubling from ``COLLECT_MIN`` (so growth costs
+        O(1) per byte, whatever the sizes asked for), or ``first_room`` if that is more and can
+        be had."""
+        cdef Py_ssize_t size = COLLECT_MIN
+        if self._out[i] != NULL:
+            size = 2 * _bytes_size(self._out[i])
+        while size < need:
+            size *= 2
+        if self._out[i] == NULL:
+            try:
+                self._out[i] = _new_bytes(max(size, self._first_room))
+            except MemoryError:
+                self._out[i] = _new_bytes(size)
+        else:
+            _PyBytes_Resize(&self._out[i], size)
+        return 0
+
+    cdef int append(self, int i, const unsigned char* src, Py_ssize_t k) except -1:
+        self._room(i, k)
+        memcpy(_bytes_data(self._out[i]) + self._used[i], src, k)
+        self._used[i] += k
+        return 0
+
+    cdef int hold(self, int stream, Py_ssize_t length) except -1:
+        if stream == ERR_STREAM:
+            self._cut = -1
+            return _Sink.hold(self, stream, length)
+        self._cut = self._index(stream)
+        self._cut_length = length
+        return self._room(self._cut, length)
+
+    cdef char* held(self) noexcept:
+        if self._cut < 0:
+            return _Sink.held(self)
+        return _bytes_data(self._out[self._cut]) + self._used[self._cut]
+
+    cdef int run(
+        self, int stream, bint held, const unsigned char* first, const unsigned char* end,
+        Py_ssize_t total,
+    ) except -1:
+        cdef int i = self._index(stream)
+        if held:
+            self._used[i] += self._cut_length
+        if total:
+            self._room(i, total)
+            _copy_payloads(_bytes_data(self._out[i]) + self._used[i], first, end)
+            self._used[i] += total
+        return 0
+
+    cdef object _take(self, int i):
+        cdef object result
+        if self._out[i] == NULL:
+            return b""
+        _PyBytes_Resize(&self._out[i], self._used[i])
+        result = <object>self._out[i]
+        Py_XDECREF(self._out[i])
+        self._out[i] = NULL
+        return result
+
+    cdef tuple result(self):
+        return self._take(0), self._take(1)
+
+
+# --------------------------------------------------------------------------- the frame loop
+
+
+@cython.final
 cdef class Demuxer:
     """Incremental demuxer: bytes in as they arrive, complete frames out.
 
@@ -169,27 +344,23 @@ cdef class Demuxer:
     cdef object _max
     cdef uint64_t _max_c
     cdef bint _join
+    cdef _Sink _sink
     cdef long long _offset
+    # The frame cut by a read boundary: its header as received so far (all 8 bytes, checked,
+    # once the sink holds its payload), and how much of that payload has arrived.
     cdef unsigned char _hdr[8]
     cdef Py_ssize_t _hdr_len
-    cdef bint _in_payload
-    cdef int _stream
-    cdef Py_ssize_t _length
-    cdef object _pending
-    cdef Py_ssize_t _fill
+    cdef Py_ssize_t _got
     cdef object _error
 
     def __init__(self, max_frame_size=DEFAULT_MAX_FRAME_SIZE, join=True):
         self._max = _check_max(max_frame_size)
         self._max_c = _clamp_max(self._max)
         self._join = bool(join)
+        self._sink = _Frames()
         self._offset = 0
         self._hdr_len = 0
-        self._in_payload = False
-        self._stream = 0
-        self._length = 0
-        self._pending = None
-        self._fill = 0
+        self._got = 0
         self._error = None
 
     @property
@@ -198,19 +369,19 @@ cdef class Demuxer:
 
     @property
     def buffered(self):
-        return self._hdr_len + self._fill
+        return self._hdr_len + self._got
 
-    cdef object _poisoned(self):
-        return _again(self._error)
+    cdef int _check(self) except -1:
+        if self._error is not None:
+            raise _again(self._error)
+        return 0
 
-    cdef object _fail(self, object err, list frames, long long offset):
+    cdef object _fail(self, object err, list frames):
+        """Poison the demuxer; ``offset`` stays at the offending frame."""
         err.frames = frames
         self._error = err
-        self._offset = offset
         self._hdr_len = 0
-        self._in_payload = False
-        self._pending = None
-        self._fill = 0
+        self._got = 0
         return err
 
     def feed(self, data):
@@ -219,8 +390,7 @@ cdef class Demuxer:
         With ``join`` (the default), consecutive payloads of one stream within this call come
         out as one item and empty frames are dropped; without it, one item per frame.
         """
-        if self._error is not None:
-            raise self._poisoned()
+        self._check()
         cdef _Input inp = _Input(data)
         try:
             return self._feed(inp.ptr, inp.size)
@@ -228,425 +398,186 @@ cdef class Demuxer:
             inp.release()
 
     cdef list _feed(self, const unsigned char* p, Py_ssize_t n):
-        cdef list out = []
-        cdef Py_ssize_t pos = 0
-        cdef Py_ssize_t take, end, rest
-        cdef Py_ssize_t run_start = 0, run_end = 0, run_total = 0
-        cdef int run_stream = 0
-        cdef int stream
-        cdef uint32_t length
-        cdef const unsigned char* h
-        cdef object head = None
-        cdef object payload
-        cdef object failure = None
+        cdef object failure
+        cdef list frames
+        try:
+            failure = self._scan(p, n)
+        finally:
+            frames = self._sink.take()
+        if failure is not None:
+            raise self._fail(failure, frames)
+        return frames
+
+    cdef object _scan(self, const unsigned char* p, Py_ssize_t n):
+        """The frame loop, as the twin's ``Demuxer._scan``: a header, then its payload, for
+        each frame in ``p[:n]``; returns the error of a bad frame, which ends it.  A run goes to
+        the sink as soon as it ends, as the span of ``p`` its frames fill."""
+        cdef const unsigned char* q = p  # where the frame being read starts, or goes on
+        cdef const unsigned char* stop = p + n
+        cdef Py_ssize_t take, length
+        # The stream offset of p[0]: past what has been received of the cut frame.
+        cdef long long base = self._offset + self._hdr_len + self._got
+        cdef bint cut = self._hdr_len != 0  # reading the frame cut by a read boundary
         cdef bint join = self._join
         cdef uint64_t max_c = self._max_c
-        cdef long long base
-
-        if n == 0:
-            return out
-        base = self._offset + self._hdr_len + self._fill
-
-        if self._hdr_len:
-            # Finish the frame that straddles the previous call.
-            if not self._in_payload:
-                take = min(HDR - self._hdr_len, n)
-                memcpy(self._hdr + self._hdr_len, p, take)
-                self._hdr_len += take
-                pos = take
+        cdef _Sink sink = self._sink
+        cdef int stream
+        cdef object failure = None
+        # The run being gathered, as _Sink.run() takes it (stream 0: none yet).
+        cdef int run_stream = 0
+        cdef bint run_held = False
+        cdef const unsigned char* run_first = NULL
+        cdef const unsigned char* run_end = NULL
+        cdef Py_ssize_t run_total = 0
+        while q < stop:
+            if cut or stop - q < HDR:
+                # The frame cut by a read boundary: gathered until whole.
+                cut = True
                 if self._hdr_len < HDR:
-                    return out
-                if _bad_header(self._hdr, max_c):
-                    raise self._fail(
-                        _error_for_header(self._offset, self._hdr, self._max), out, self._offset
-                    )
+                    take = min(HDR - self._hdr_len, stop - q)
+                    memcpy(self._hdr + self._hdr_len, q, take)
+                    q += take
+                    if self._hdr_len + take < HDR:
+                        self._hdr_len += take
+                        break
+                    if _bad_header(self._hdr, max_c):
+                        self._hdr_len = HDR
+                        failure = _error_for_header(base + (q - p) - HDR, self._hdr, self._max)
+                        break
+                    if run_stream:  # its room comes after what came before: sinks write in order
+                        sink.run(run_stream, run_held, run_first, run_end, run_total)
+                        run_stream = 0
+                    sink.hold(_stream_of(self._hdr), _be32(self._hdr + 4))
+                    self._hdr_len = HDR  # only now, so that a MemoryError leaves nothing half held
                 length = _be32(self._hdr + 4)
-                # Allocated before any state changes, so a MemoryError leaves a state that a
-                # later call can resume from.
-                self._pending = PyBytes_FromStringAndSize(NULL, length) if length else _EMPTY
-                self._fill = 0
-                self._length = length
-                self._stream = self._hdr[0] if self._hdr[0] else OUT_STREAM
-                self._in_payload = True
-            take = min(self._length - self._fill, n - pos)
-            if take:
-                memcpy(PyBytes_AS_STRING(self._pending) + self._fill, p + pos, take)
-                self._fill += take
-                pos += take
-            if self._fill < self._length:
-                return out
-            payload = self._pending
-            stream = self._stream
-            if stream == ERR_STREAM:
-                raise self._fail(_stream_error(payload), out, self._offset)
-            self._hdr_len = 0
-            self._in_payload = False
-            self._pending = None
-            self._fill = 0
-            self._offset = base + pos
-            if not join:
-                out.append((stream, payload))
-            elif self._length:
-                head = payload
-                run_stream = stream
-                run_start = pos
-                run_end = pos
-
-        while n - pos >= HDR:
-            h = p + pos
-            if _bad_header(h, max_c):
-                failure = _error_for_header(base + pos, h, self._max)
-                break
-            length = _be32(h + 4)
-            end = pos + HDR + length
-            if end > n:
-                break
-            stream = h[0] if h[0] else OUT_STREAM
-            if stream == ERR_STREAM:
-                failure = _stream_error(PyBytes_FromStringAndSize(<const char*>h + HDR, length))
-                break
-            if not join:
-                out.append((stream, PyBytes_FromStringAndSize(<const char*>h + HDR, length)))
-            elif length:
-                if stream != run_stream:
-                    if run_stream:
-                        out.append(
-                            (run_stream, _join_run(p, head, run_start, run_end, run_total))
-                        )
-                        head = None
+                take = min(length - self._got, stop - q)
+                memcpy(sink.held() + self._got, q, take)
+                self._got += take
+                q += take
+                if self._got < length:
+                    break
+                stream = _stream_of(self._hdr)
+                if stream == ERR_STREAM:
+                    failure = _stream_error(PyBytes_FromStringAndSize(sink.held(), length))
+                    break
+                self._hdr_len = 0
+                self._got = 0
+                cut = False
+                if length or not join:
+                    # A cut frame completes at the start of a read, so no run is open: its
+                    # payload begins one, which whole frames may extend from here.
                     run_stream = stream
-                    run_start = pos
+                    run_held = True
+                    run_first = run_end = q
                     run_total = 0
+                continue
+            if _bad_header(q, max_c):
+                failure = _error_for_header(base + (q - p), q, self._max)
+                break
+            length = _be32(q + 4)
+            if length > stop - q - HDR:
+                cut = True  # from here on, by the branch above
+                continue
+            stream = _stream_of(q)
+            if stream == ERR_STREAM:
+                failure = _stream_error(PyBytes_FromStringAndSize(<const char*>q + HDR, length))
+                break
+            # A whole frame of stdout or stderr, where it lies: into the run.
+            if length or not join:
+                if stream != run_stream or not join:
+                    if run_stream:
+                        sink.run(run_stream, run_held, run_first, run_end, run_total)
+                    run_stream = stream
+                    run_held = False
+                    run_first = q
+                    run_total = 0
+                run_end = q + HDR + length
                 run_total += length
-                run_end = end
-            pos = end
-
+            q += HDR + length
         if run_stream:
-            out.append((run_stream, _join_run(p, head, run_start, run_end, run_total)))
-        if failure is not None:
-            raise self._fail(failure, out, base + pos)
-        self._offset = base + pos
-
-        rest = n - pos
-        if rest >= HDR:
-            # A valid header (checked in the loop) whose payload has not fully arrived.  Its
-            # full size is allocated now (bounded by max_frame_size) and filled in place.
-            length = _be32(p + pos + 4)
-            self._pending = PyBytes_FromStringAndSize(NULL, length)
-            memcpy(PyBytes_AS_STRING(self._pending), p + pos + HDR, rest - HDR)
-            self._fill = rest - HDR
-            self._length = length
-            memcpy(self._hdr, p + pos, HDR)
-            self._hdr_len = HDR
-            self._stream = self._hdr[0] if self._hdr[0] else OUT_STREAM
-            self._in_payload = True
-        elif rest:
-            memcpy(self._hdr, p + pos, rest)
-            self._hdr_len = rest
-        return out
+            sink.run(run_stream, run_held, run_first, run_end, run_total)
+        # The frame being read starts before what has been received of it.
+        self._offset = base + (q - p) - self._hdr_len - self._got
+        return failure
 
     def close(self):
         """Declare the end of the stream: a frame still incomplete is an error, not dropped
         data.  Closing on a frame boundary changes nothing, so it may be called more than once."""
-        if self._error is not None:
-            raise self._poisoned()
+        self._check()
         if not self._hdr_len:
             return
-        if self._in_payload:
+        if self._hdr_len == HDR:
             err = _truncated_payload(
                 self._offset,
-                self._stream,
-                self._length,
-                PyBytes_FromStringAndSize(PyBytes_AS_STRING(self._pending), self._fill),
+                _stream_of(self._hdr),
+                _be32(self._hdr + 4),
+                PyBytes_FromStringAndSize(self._sink.held(), self._got),
             )
         else:
             err = _truncated_header(self._offset, self._hdr_len)
-        raise self._fail(err, [], self._offset)
+        raise self._fail(err, [])
 
 
-cdef enum SplitResult:
-    SPLIT_OK
-    SPLIT_NEED_ROOM
-    SPLIT_BAD_HEADER
-    SPLIT_TRUNCATED_PAYLOAD
-    SPLIT_TRUNCATED_HEADER
-    SPLIT_STREAM_ERROR
-
-
-cdef SplitResult _split(
-    const unsigned char* p, Py_ssize_t n, uint64_t max_size, char** dst,
-    const Py_ssize_t* room, Py_ssize_t* used, Py_ssize_t* pos_io, int* index_io,
-) noexcept nogil:
-    """Validate and copy frames from ``pos_io`` on, in one pass, until the end, a bad frame, or
-    an output without room for the next payload (``index_io`` says which).  Every bound is
-    checked as it is read, so a bytearray rewritten by another thread meanwhile (it cannot be
-    resized while exported) can garble the output but never make this read or write astray."""
-    cdef Py_ssize_t pos = pos_io[0]
-    cdef uint32_t length
-    cdef int index
-    cdef const unsigned char* h
-    cdef SplitResult result = SPLIT_OK
-    while n - pos >= HDR:
-        h = p + pos
-        if _bad_header(h, max_size):
-            result = SPLIT_BAD_HEADER
-            break
-        length = _be32(h + 4)
-        if <Py_ssize_t>length > n - pos - HDR:
-            result = SPLIT_TRUNCATED_PAYLOAD
-            break
-        if h[0] == ERR_STREAM:
-            result = SPLIT_STREAM_ERROR
-            break
-        index = 1 if h[0] == 2 else 0
-        if <Py_ssize_t>length > room[index] - used[index]:
-            index_io[0] = index
-            result = SPLIT_NEED_ROOM
-            break
-        memcpy(dst[index] + used[index], h + HDR, length)
-        used[index] += length
-        pos += HDR + length
-    pos_io[0] = pos
-    if result == SPLIT_OK and pos < n:
-        result = SPLIT_TRUNCATED_HEADER
-    return result
-
-
-cdef int _make_room(PyObject** out, Py_ssize_t want) except -1:
-    """Give ``*out`` (a bytes object only we hold, or NULL) at least ``want`` bytes."""
-    cdef object fresh
-    if out[0] == NULL:
-        fresh = PyBytes_FromStringAndSize(NULL, max(want, 1))
-        out[0] = <PyObject*>fresh
-        Py_INCREF(fresh)
-    else:
-        _PyBytes_Resize(out, want)
-    return 0
-
-
-def demux_buffer(data, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
-    """Split a complete stream into ``(stdout, stderr)`` in one call and one pass: each frame is
-    checked and its payload copied into its output as it is read, without the GIL for large
-    inputs.  Each output starts with room for the whole input - pages never written cost
-    nothing, the excess is trimmed at the end, and growing by doubling instead would copy the
-    output again whenever the allocator cannot extend it in place.  Errors are those
-    ``Demuxer.feed(data)`` + ``close()`` would raise, and no output escapes with one."""
-    cdef object max_py = _check_max(max_frame_size)
-    cdef uint64_t max_c = _clamp_max(max_py)
-    cdef _Input inp = _Input(data)
-    cdef const unsigned char* p = inp.ptr
-    cdef Py_ssize_t n = inp.size
-    cdef PyObject* out[2]
-    cdef char* dst[2]
-    cdef Py_ssize_t room[2]
-    cdef Py_ssize_t used[2]
-    cdef Py_ssize_t pos = 0
-    cdef Py_ssize_t at
-    cdef int index = 0
-    cdef int i
-    cdef SplitResult result
-    cdef uint32_t length
-    out[0] = NULL
-    out[1] = NULL
-    used[0] = 0
-    used[1] = 0
-    try:
-        for i in range(2):
-            try:
-                _make_room(&out[i], n)
-            except MemoryError:
-                _make_room(&out[i], min(n, COLLECT_MIN))
-        while True:
-            for i in range(2):
-                dst[i] = _bytes_data(out[i])
-                room[i] = _bytes_size(out[i])
-            if n >= NOGIL_THRESHOLD:
-                with nogil:
-                    result = _split(p, n, max_c, dst, room, used, &pos, &index)
-            else:
-                result = _split(p, n, max_c, dst, room, used, &pos, &index)
-            if result != SPLIT_NEED_ROOM:
-                break
-            length = _be32(p + pos + 4)
-            _make_room(&out[index], max(2 * room[index], used[index] + <Py_ssize_t>length))
-        at = pos
-        if result == SPLIT_BAD_HEADER:
-            raise _error_for_header(at, p + at, max_py)
-        if result == SPLIT_TRUNCATED_PAYLOAD:
-            length = _be32(p + at + 4)
-            raise _truncated_payload(
-                at,
-                p[at] if p[at] else OUT_STREAM,
-                length,
-                PyBytes_FromStringAndSize(<const char*>p + at + HDR, n - at - HDR),
-            )
-        if result == SPLIT_STREAM_ERROR:
-            length = _be32(p + at + 4)
-            raise _stream_error(PyBytes_FromStringAndSize(<const char*>p + at + HDR, length))
-        if result == SPLIT_TRUNCATED_HEADER:
-            raise _truncated_header(at, n - at)
-        for i in range(2):
-            _PyBytes_Resize(&out[i], used[i])
-        return <object>out[0], <object>out[1]
-    finally:
-        inp.release()
-        Py_XDECREF(out[0])
-        Py_XDECREF(out[1])
-
-
+@cython.final
 cdef class Collector:
     """Gathers a whole stream into ``(stdout, stderr)`` bytes; see the twin for the contract.
 
-    Each payload byte is copied once, from the caller's (reused) read buffer into the bytes
-    object that is returned: outputs are allocated as bytes, doubled with ``_PyBytes_Resize``
-    while only this object holds them, and trimmed to size by ``close()``.
+    A ``Demuxer`` whose sink is an ``_Outputs``: each payload byte is copied once, from the
+    caller's (reused) read buffer into the bytes object that is returned.
     """
 
-    cdef object _max
-    cdef uint64_t _max_c
-    cdef bint _merge
+    cdef Demuxer _demuxer
+    cdef _Outputs _outputs
     cdef bint _framed
     cdef bint _closed
-    cdef PyObject* _out[2]
-    cdef Py_ssize_t _used[2]
-    cdef long long _offset
-    cdef unsigned char _hdr[8]
-    cdef Py_ssize_t _hdr_len
-    cdef bint _in_payload
-    cdef int _stream
-    cdef int _index
-    cdef Py_ssize_t _length
-    cdef Py_ssize_t _got
-    cdef bytearray _daemon_error
-    cdef object _error
-
-    def __cinit__(self):
-        self._out[0] = NULL
-        self._out[1] = NULL
-        self._used[0] = 0
-        self._used[1] = 0
-
-    def __dealloc__(self):
-        Py_XDECREF(self._out[0])
-        Py_XDECREF(self._out[1])
 
     def __init__(self, merge=False, framed=True, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
-        self._max = _check_max(max_frame_size)
-        self._max_c = _clamp_max(self._max)
-        self._merge = bool(merge)
+        self._outputs = _Outputs(bool(merge))
+        self._demuxer = Demuxer(max_frame_size)
+        self._demuxer._sink = self._outputs
         self._framed = bool(framed)
         self._closed = False
-        self._offset = 0
-        self._hdr_len = 0
-        self._in_payload = False
-        self._error = None
-
-    cdef int _append(self, int i, const unsigned char* src, Py_ssize_t k) except -1:
-        cdef Py_ssize_t need = self._used[i] + k
-        cdef Py_ssize_t size
-        cdef object fresh
-        if self._out[i] == NULL:
-            fresh = PyBytes_FromStringAndSize(NULL, max(need, COLLECT_MIN))
-            self._out[i] = <PyObject*>fresh
-            Py_INCREF(fresh)
-        else:
-            size = _bytes_size(self._out[i])
-            if need > size:
-                if _PyBytes_Resize(&self._out[i], max(need, 2 * size)) < 0:
-                    return -1
-        memcpy(_bytes_data(self._out[i]) + self._used[i], src, k)
-        self._used[i] = need
-        return 0
-
-    cdef object _take(self, int i):
-        cdef object result
-        if self._out[i] == NULL:
-            return _EMPTY
-        _PyBytes_Resize(&self._out[i], self._used[i])
-        result = <object>self._out[i]
-        Py_XDECREF(self._out[i])
-        self._out[i] = NULL
-        return result
-
-    cdef object _fail(self, object err):
-        err.frames = []
-        self._error = err
-        return err
-
-    cdef object _poisoned(self):
-        return _again(self._error)
 
     def feed(self, data):
         if self._closed:
             raise ValueError("feed() on a closed Collector")
-        if self._error is not None:
-            raise self._poisoned()
+        self._demuxer._check()
         cdef _Input inp = _Input(data)
         try:
             if self._framed:
-                self._feed(inp.ptr, inp.size)
-            elif inp.size:
-                self._append(0, inp.ptr, inp.size)
+                self._demuxer._feed(inp.ptr, inp.size)
+            else:
+                self._outputs.append(0, inp.ptr, inp.size)
         finally:
             inp.release()
-
-    cdef int _feed(self, const unsigned char* p, Py_ssize_t n) except -1:
-        cdef Py_ssize_t pos = 0
-        cdef Py_ssize_t take
-        cdef uint32_t length
-        cdef int stream
-        while pos < n:
-            if not self._in_payload:
-                take = min(HDR - self._hdr_len, n - pos)
-                memcpy(self._hdr + self._hdr_len, p + pos, take)
-                self._hdr_len += take
-                pos += take
-                if self._hdr_len < HDR:
-                    return 0
-                if _bad_header(self._hdr, self._max_c):
-                    raise self._fail(_error_for_header(self._offset, self._hdr, self._max))
-                length = _be32(self._hdr + 4)
-                stream = self._hdr[0] if self._hdr[0] else OUT_STREAM
-                self._stream = stream
-                self._index = 1 if stream == 2 and not self._merge else 0
-                self._length = length
-                self._got = 0
-                self._in_payload = True
-                if stream == ERR_STREAM:
-                    self._daemon_error = bytearray()
-            take = min(self._length - self._got, n - pos)
-            if take:
-                if self._stream == ERR_STREAM:
-                    self._daemon_error += PyBytes_FromStringAndSize(<const char*>p + pos, take)
-                else:
-                    self._append(self._index, p + pos, take)
-                self._got += take
-                pos += take
-            if self._got < self._length:
-                return 0
-            if self._stream == ERR_STREAM:
-                raise self._fail(_stream_error(self._daemon_error))
-            self._offset += HDR + self._length
-            self._in_payload = False
-            self._hdr_len = 0
-        return 0
 
     def close(self):
         """``(stdout, stderr)`` (``(both, b"")`` when merged); an unfinished frame raises."""
         if self._closed:
             raise ValueError("close() on a closed Collector")
-        if self._error is not None:
-            raise self._poisoned()
-        if self._in_payload:
-            if self._stream == ERR_STREAM:
-                partial = bytes(self._daemon_error)
-            else:
-                partial = PyBytes_FromStringAndSize(
-                    _bytes_data(self._out[self._index]) + self._used[self._index] - self._got,
-                    self._got,
-                ) if self._got else _EMPTY
-            raise self._fail(_truncated_payload(self._offset, self._stream, self._length, partial))
-        if self._hdr_len:
-            raise self._fail(_truncated_header(self._offset, self._hdr_len))
+        self._demuxer.close()
         self._closed = True
-        return self._take(0), self._take(1)
+        return self._outputs.result()
+
+
+def demux_buffer(data, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
+    """Split a complete stream into ``(stdout, stderr)`` in one call: the frame loop with a
+    collector's sink whose outputs start with room for the whole input - pages never written
+    cost nothing, the excess is trimmed at the end, and growing by doubling instead would copy
+    the output again whenever the allocator cannot extend it in place.  The input is fed in
+    slices, so that each run is copied while its headers are still in cache (a frame cut by a
+    slice goes straight into its output all the same).  Errors are those ``Demuxer.feed(data)``
+    + ``close()`` would raise, and no output escapes with one."""
+    cdef Demuxer demuxer = Demuxer(max_frame_size)
+    cdef _Input inp = _Input(data)
+    cdef _Outputs outputs = _Outputs(False, inp.size)
+    cdef Py_ssize_t start = 0
+    demuxer._sink = outputs
+    try:
+        while start < inp.size:
+            demuxer._feed(inp.ptr + start, min(BUFFER_SLICE, inp.size - start))
+            start += BUFFER_SLICE
+    finally:
+        inp.release()
+    demuxer.close()
+    return outputs.result()

@@ -525,6 +525,31 @@ def test_large_frames_straddling_many_feeds(impl: ModuleType) -> None:
     assert impl.demux_buffer(data) == (big + big[:1000], b"tail")
 
 
+@pytest.mark.parametrize("join", [True, False])
+def test_header_cut_then_whole_payload_then_more_frames(impl: ModuleType, join: bool) -> None:
+    """A header split by a read, its payload and further frames whole in the next read: the
+    cut frame is finished first, then the read goes on in place."""
+    data = frame(1, b"ab") + frame(1, b"cd") + frame(2, b"ef") + frame(2, b"")
+    d = impl.Demuxer(join=join)
+    assert d.feed(data[:5]) == []
+    assert (d.offset, d.buffered) == (0, 5)
+    got = d.feed(data[5:])
+    split = [(1, b"ab"), (1, b"cd"), (2, b"ef"), (2, b"")]
+    assert got == ([(1, b"abcd"), (2, b"ef")] if join else split)
+    assert (d.offset, d.buffered) == (len(data), 0)
+
+
+def test_error_after_a_cut_frame_keeps_it_in_frames(impl: ModuleType) -> None:
+    """The frame finished at the start of a read is among the frames an error there carries."""
+    data = frame(2, b"first") + frame(2, b"second") + b"\x05" + bytes(7)
+    d = impl.Demuxer()
+    assert d.feed(data[:10]) == []
+    with pytest.raises(errors.MalformedFrameError, match="at stream offset 27:") as info:
+        d.feed(data[10:])
+    assert info.value.frames == [(2, b"firstsecond")]  # type: ignore[attr-defined]
+    assert (d.offset, d.buffered) == (27, 0)
+
+
 # --------------------------------------------------------------------------- the selector
 
 
@@ -536,6 +561,49 @@ def test_selector_exports_the_active_implementation() -> None:
     assert selector.DEFAULT_MAX_FRAME_SIZE == 64 * 1024 * 1024
     assert set(selector.implementations()) <= {"python", "cython"}
     assert selector.implementations()["python"] is selector.load(pure=True)
+
+
+def test_feed_frames_hands_back_the_frames_before_an_error(impl: ModuleType) -> None:
+    d = impl.Demuxer()
+    both = frame(1, b"a") + frame(2, b"b")
+    assert selector.feed_frames(d, both) == ([(1, b"a"), (2, b"b")], None)
+    frames, error = selector.feed_frames(d, frame(1, b"c") + frame(3, b"no such exec"))
+    assert frames == [(1, b"c")]
+    assert isinstance(error, errors.StreamError) and str(error) == "no such exec"
+    assert error.frames == []  # type: ignore[attr-defined]
+    # Poisoned: the same error again, with nothing before it.
+    frames, again = selector.feed_frames(d, frame(1, b"late"))
+    assert frames == [] and type(again) is errors.StreamError and str(again) == str(error)
+
+
+@pytest.mark.parametrize("join", [True, False])
+def test_demux_pieces_yields_the_frames_in_order(
+    impl: ModuleType, join: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selector, "Demuxer", impl.Demuxer)
+    frames = [(1, b"one"), (2, b"two"), (2, b""), (0, b"three")]
+    data = encode(frames)
+    pieces = [b"", data[:5], memoryview(b""), bytearray(data[5:20]), memoryview(data)[20:]]
+    got = list(selector.demux_pieces(iter(pieces), join=join))
+    assert got == ([(1, b"one"), (2, b"two"), (1, b"three")] if join else normalise(frames))
+
+
+def test_demux_pieces_raises_after_the_frames_before_the_error(
+    impl: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selector, "Demuxer", impl.Demuxer)
+    frames = selector.demux_pieces([frame(1, b"ok"), frame(2, b"err") + frame(3, b"no")])
+    assert next(frames) == (1, b"ok")
+    assert next(frames) == (2, b"err")
+    with pytest.raises(errors.StreamError, match="^no$") as info:
+        next(frames)
+    assert info.value.frames == []  # type: ignore[attr-defined]
+    # The end of the pieces is the end of the stream: a frame cut there is an error.
+    cut = selector.demux_pieces([frame(1, b"whole"), frame(2, b"cut")[:-1]])
+    assert next(cut) == (1, b"whole")
+    with pytest.raises(errors.TruncatedFrameError) as truncated:
+        next(cut)
+    assert truncated.value.partial == (2, b"cu")  # type: ignore[attr-defined]
 
 
 def _implementation_in_subprocess(value: str | None) -> str:

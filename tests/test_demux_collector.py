@@ -8,6 +8,7 @@ Both implementations are checked, and checked against each other.
 
 from __future__ import annotations
 
+import tracemalloc
 from types import ModuleType
 from typing import Any
 
@@ -149,10 +150,34 @@ def test_bad_frame_limit_is_refused_like_the_demuxer(impl: ModuleType) -> None:
         impl.Demuxer(max_frame_size=-1)
     with pytest.raises(errors.InvalidArgument):
         impl.Collector(max_frame_size=-1)
+    with pytest.raises(errors.InvalidArgument):
+        impl.Collector(framed=False, max_frame_size=-1)
 
 
-def test_demux_buffer_grows_stderr_and_releases_the_gil_on_large_input() -> None:
-    """Large inputs take the one-pass, GIL-free path; stderr far past its first allocation."""
+@pytest.mark.parametrize("merge", [False, True])
+def test_a_frame_cut_across_reads_is_gathered_in_its_output(merge: bool) -> None:
+    """Compiled: a frame cut by read boundaries is copied straight into its output as it
+    arrives, not into a buffer of its own first, so memory peaks at about the output's size."""
+    from test_demux import _get
+
+    payload = bytes(range(256)) * 16384  # 4 MiB, arriving in 64 KiB reads
+    data = frame(2, payload) + frame(1 if merge else 2, b"")
+    collector = _get("cython").Collector(merge=merge)
+    view = memoryview(data)
+    tracemalloc.start()
+    try:
+        for start in range(0, len(data), 65536):
+            collector.feed(view[start : start + 65536])
+        result = collector.close()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result == ((payload, b"") if merge else (b"", payload))
+    assert peak < len(payload) * 1.25
+
+
+def test_demux_buffer_on_large_input() -> None:
+    """A large input, both streams, as bytes and as a bytearray; cut short it raises."""
     from test_demux import _get
 
     pieces = [(1 + (i // 3) % 2, bytes([i % 256]) * (50 + (i * 37) % 3000)) for i in range(2000)]

@@ -5,6 +5,9 @@ or when ``CTRPROTO_PURE_PYTHON`` is set to anything but ``""`` or ``"0"`` (to ru
 out while debugging), the pure-Python twin ``demux_py`` is.  Both have the same API and
 behaviour; ``demux_py``'s docstring states the contract.  ``IMPLEMENTATION`` says which one is
 active, so that a benchmark or a bug report can tell.
+
+Two helpers above the demuxer serve every reader of a multiplexed stream, sync or asyncio:
+:func:`feed_frames` (one piece) and :func:`demux_pieces` (a whole stream of pieces).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+from collections.abc import Iterable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -27,6 +31,7 @@ __all__ = [
     "Collector",
     "Demuxer",
     "demux_buffer",
+    "demux_pieces",
     "feed_frames",
     "implementations",
     "load",
@@ -102,3 +107,21 @@ def feed_frames(
     except (FrameError, StreamError) as exc:
         earlier, exc.frames = list(exc.frames), []
         return earlier, exc
+
+
+def demux_pieces(pieces: Iterable[Buffer], join: bool = True) -> Iterator[tuple[int, bytes]]:
+    """Demultiplex a stream that arrives as ``pieces`` into ``(stream, payload)`` frames, in order.
+
+    Empty pieces are skipped.  At a bad frame the frames before it are yielded, then its error is
+    raised (:func:`feed_frames`); the end of ``pieces`` is the end of the stream, so a frame cut
+    there raises :class:`~ctrproto.errors.TruncatedFrameError`.
+    """
+    demuxer = Demuxer(join=join)
+    for piece in pieces:
+        if not piece:
+            continue
+        frames, error = feed_frames(demuxer, piece)
+        yield from frames
+        if error is not None:
+            raise error
+    demuxer.close()

@@ -26,6 +26,11 @@ Error contract, shared by both implementations:
   before it do not depend on how the stream was cut into ``feed()`` calls, and
   :func:`demux_buffer` raises the very error ``feed(all)`` + ``close()`` would.
 
+Shape, as in Go's ``stdcopy``: one frame loop (:meth:`Demuxer._scan`) reads a header, then its
+payload, and hands complete payloads, in runs of one stream, to a sink.  The demuxer's own sink
+makes the ``(stream, payload)`` items; :class:`Collector` and :func:`demux_buffer` are the same
+loop with a sink that gathers whole outputs.
+
 Performance notes: the compiled module scans headers in C and copies each payload byte once.
 This module is close to it on large frames (16 KiB) but pays the interpreter per frame, so it
 is about ten times slower on log-line-sized ones (100 bytes).
@@ -44,6 +49,7 @@ from ctrproto.errors import (
     StreamError,
     TruncatedFrameError,
 )
+from ctrproto.protocol.buffer import Buffer
 
 __all__ = ["DEFAULT_MAX_FRAME_SIZE", "STDERR", "STDOUT", "Collector", "Demuxer", "demux_buffer"]
 
@@ -54,13 +60,22 @@ DEFAULT_MAX_FRAME_SIZE: int = 64 * 1024 * 1024
 
 HEADER_SIZE = 8
 # Payloads below this size are gathered into a bytearray (a second copy, but in cache) rather
-# than kept as one memoryview each until the final b"".join().
+# than kept as one memoryview each (bigger than the payload, and tracked by the garbage
+# collector) until the run's b"".join().
 _SMALL_PAYLOAD = 2048
 _HEADER = struct.Struct(">II")
-_EMPTY = b""
+# demux_buffer's reads of its input (as in the compiled twin).
+_BUFFER_SLICE = 256 * 1024
+# The stream a valid header's first word reports (None for an invalid one): the stream id, with
+# 0 (stdin) as stdout, and bytes 1-3 zero.
+_stream_of = {0: STDOUT, 1 << 24: STDOUT, 2 << 24: STDERR, 3 << 24: STREAM_ERROR}.get
 
 Frame = tuple[int, bytes]
-Buffer = bytes | bytearray | memoryview
+#: Consecutive payloads of one stream, as the frame loop found them (views of its input).
+Run = tuple[int, list[Buffer]]
+
+#: Everything the demuxer raises on bad input.
+DemuxError = FrameError | StreamError
 
 
 def _check_max(max_frame_size: int) -> int:
@@ -98,10 +113,6 @@ def _too_large(offset: int, length: int, max_frame_size: int) -> FrameTooLargeEr
     )
 
 
-#: Everything the demuxer raises on bad input.
-DemuxError = FrameError | StreamError
-
-
 def _stream_error(payload: Buffer) -> StreamError:
     return StreamError(bytes(payload).decode("utf-8", "replace"))
 
@@ -137,6 +148,52 @@ def _header_error(
     return None
 
 
+class _Frames:
+    """The demuxer's own sink: one ``(stream, payload)`` item per run.
+
+    A sink's ``take()`` gets the runs of one ``feed()``, in order (their views of the input die
+    with the call), and returns its items.
+    """
+
+    def take(self, runs: list[Run]) -> list[Frame]:
+        items = []  # (a loop: cheaper than a comprehension for the few runs of a read)
+        for stream, pieces in runs:
+            items.append((stream, b"".join(pieces)))
+        return items
+
+
+class _Outputs:
+    """The collector's sink: every payload into the output of its stream (the first one for both
+    when merged), as pieces that ``result()`` joins.
+
+    A run is copied out (joined) as it arrives, since the caller may reuse the buffer it views;
+    with ``borrow`` the input outlives the collection, so its views are kept as they are and
+    each byte is copied once, by ``result()`` (what :func:`demux_buffer` wants).
+    """
+
+    __slots__ = ("_borrow", "_parts", "_into")
+
+    def __init__(self, merge: bool = False, borrow: bool = False) -> None:
+        self._borrow = borrow
+        self._parts: tuple[list[Buffer], list[Buffer]] = ([], [])
+        out, err = self._parts
+        self._into = {STDOUT: out, STDERR: out if merge else err}
+
+    def take(self, runs: list[Run]) -> list[Frame]:
+        into = self._into
+        if self._borrow:
+            for stream, pieces in runs:
+                into[stream].extend(pieces)
+        else:
+            for stream, pieces in runs:
+                into[stream].append(b"".join(pieces))
+        return []
+
+    def result(self) -> tuple[bytes, bytes]:
+        out, err = self._parts
+        return b"".join(out), b"".join(err)
+
+
 class Demuxer:
     """Incremental demuxer: bytes in as they arrive, complete frames out.
 
@@ -147,27 +204,18 @@ class Demuxer:
     frame at the end of the stream into :class:`~ctrproto.errors.TruncatedFrameError`.
     """
 
-    __slots__ = (
-        "_max",
-        "_join",
-        "_offset",
-        "_header",
-        "_in_payload",
-        "_stream",
-        "_length",
-        "_pending",
-        "_error",
-    )
+    __slots__ = ("_max", "_join", "_sink", "_offset", "_header", "_length", "_held", "_error")
 
     def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, join: bool = True) -> None:
         self._max = _check_max(max_frame_size)
         self._join = bool(join)
+        self._sink: _Frames | _Outputs = _Frames()
         self._offset = 0
-        self._header = bytearray()  # a header split across calls (< 8 bytes, or 8 in payload)
-        self._in_payload = False
-        self._stream = 0
+        # The frame cut by a read boundary: its header as received so far (all 8 bytes, checked,
+        # once its payload is arriving), the length that announces, and its payload so far.
+        self._header = bytearray()
         self._length = 0
-        self._pending = bytearray()  # the payload received so far of the straddling frame
+        self._held = bytearray()
         self._error: DemuxError | None = None
 
     @property
@@ -176,7 +224,7 @@ class Demuxer:
 
     @property
     def buffered(self) -> int:
-        return len(self._header) + len(self._pending)
+        return len(self._header) + len(self._held)
 
     def _poisoned(self) -> DemuxError:
         assert self._error is not None
@@ -186,14 +234,12 @@ class Demuxer:
         err.frames = []
         return err
 
-    def _fail(self, err: DemuxError, frames: list[Frame], offset: int) -> DemuxError:
-        """Poison the demuxer; ``offset`` becomes the position of the offending frame."""
+    def _fail(self, err: DemuxError, frames: list[Frame]) -> DemuxError:
+        """Poison the demuxer; ``offset`` stays at the offending frame."""
         err.frames = frames
         self._error = err
-        self._offset = offset
         self._header.clear()
-        self._pending.clear()
-        self._in_payload = False
+        self._held = bytearray()
         return err
 
     def feed(self, data: Buffer) -> list[Frame]:
@@ -205,112 +251,107 @@ class Demuxer:
         """
         if self._error is not None:
             raise self._poisoned()
-        view = _view(data)
+        runs: list[Run] = []
+        frames: list[Frame] = []  # without join, the loop makes the items itself
+        failure = self._scan(_view(data), runs, frames)
+        if runs:
+            frames = self._sink.take(runs)
+        if failure is not None:
+            raise self._fail(failure, frames)
+        return frames
+
+    def _scan(self, view: memoryview, runs: list[Run], frames: list[Frame]) -> DemuxError | None:
+        """The frame loop: a header, then its payload, for each frame in ``view``.
+
+        A frame is read where it lies; the one cut by a read boundary is gathered in ``_header``
+        and ``_held`` until a later call completes it (its header is checked as soon as it is
+        whole, so a bad one fails before its payload is awaited).  With ``join``, complete
+        payloads are gathered in ``runs`` for the sink: consecutive payloads of one stream, empty
+        ones dropped; without, each frame goes to ``frames`` as it is (the demuxer's own items:
+        no sink wants frames apart).  Returns the error of a bad frame, which ends the loop.
+        """
         size = len(view)
-        out: list[Frame] = []
-        if not size:
-            return out
-        join = self._join
-        base = self._offset + len(self._header) + len(self._pending)
         pos = 0
-        # The run being joined: its stream (0: none yet) and its pieces for one b"".join().
-        # A run of many small frames would make as many memoryviews (each bigger than its
-        # payload, and tracked by the garbage collector), so after its first piece, small
-        # payloads are gathered in a bytearray ``tail`` that sits in the list: a second copy
-        # of those bytes, but a cache-hot one.
+        last = size - HEADER_SIZE  # a header that starts after this is cut
+        header = self._header
+        cut = bool(header)  # reading the frame cut by a read boundary
+        # The stream offset of view[0]: past what has been received of the cut frame.
+        base = self._offset + len(header) + len(self._held) if cut else self._offset
+        unpack, stream_of, max_size, join = _HEADER.unpack_from, _stream_of, self._max, self._join
+        add_run, add_frame = runs.append, frames.append
+        # The run being gathered: its stream (0: none yet), its pieces for one b"".join(), and
+        # the bytearray ``tail`` among them that small payloads are gathered in.
         run_stream = 0
-        pieces: list[bytes | bytearray | memoryview] = []
+        pieces: list[Buffer] = []
         tail: bytearray | None = None
-
-        if self._header:
-            # Finish the frame that straddles the previous call.
-            if not self._in_payload:
-                take = min(HEADER_SIZE - len(self._header), size)
-                self._header += view[:take]
-                pos = take
-                if len(self._header) < HEADER_SIZE:
-                    return out
-                first, length = _HEADER.unpack_from(self._header)
-                err = _header_error(self._offset, first, length, self._max, self._header)
-                if err is not None:
-                    raise self._fail(err, out, self._offset)
-                self._in_payload = True
-                self._stream = (first >> 24) or STDOUT
-                self._length = length
-            take = min(self._length - len(self._pending), size - pos)
-            if take:
-                self._pending += view[pos : pos + take]
-                pos += take
-            if len(self._pending) < self._length:
-                return out
-            payload = bytes(self._pending)
-            stream = self._stream
-            if stream == STREAM_ERROR:
-                raise self._fail(_stream_error(payload), out, self._offset)
-            self._header.clear()
-            self._pending.clear()
-            self._in_payload = False
-            self._offset = base + pos
-            if not join:
-                out.append((stream, payload))
-            elif payload:
-                run_stream = stream
-                pieces = [payload]
-
         failure: DemuxError | None = None
-        unpack = _HEADER.unpack_from
-        max_size = self._max
-        while size - pos >= HEADER_SIZE:
-            first, length = unpack(view, pos)
-            if first & 0xFFFFFF or first >> 24 > STREAM_ERROR or length > max_size:
-                failure = _header_error(
-                    base + pos, first, length, max_size, view[pos : pos + HEADER_SIZE]
-                )
-                break
-            end = pos + HEADER_SIZE + length
-            if end > size:
-                break
-            stream = (first >> 24) or STDOUT
-            if stream == STREAM_ERROR:
-                failure = _stream_error(view[pos + HEADER_SIZE : end])
-                break
+        stream: int | None
+        payload: Buffer
+        while pos < size:
+            if cut or pos > last:
+                # The frame cut by a read boundary: gathered until whole.
+                cut = True
+                if len(header) < HEADER_SIZE:
+                    had = len(header)
+                    header += view[pos : pos + HEADER_SIZE - had]  # (a slice stops at the end)
+                    pos += len(header) - had
+                    if len(header) < HEADER_SIZE:
+                        break
+                    first, length = _HEADER.unpack(header)
+                    if stream_of(first) is None or length > max_size:
+                        at = base + pos - HEADER_SIZE
+                        failure = _header_error(at, first, length, max_size, header)
+                        break
+                    self._length = length
+                held = self._held
+                length = self._length
+                had = len(held)
+                held += view[pos : pos + length - had]
+                pos += len(held) - had
+                if len(held) < length:
+                    break
+                stream = header[0] or STDOUT
+                if stream == STREAM_ERROR:
+                    failure = _stream_error(held)
+                    break
+                payload = held
+                header.clear()
+                self._held = bytearray()  # ``held`` is handed out
+                cut = False
+            else:
+                first, length = unpack(view, pos)
+                stream = stream_of(first)
+                if stream is None or length > max_size:
+                    bad = view[pos : pos + HEADER_SIZE]
+                    failure = _header_error(base + pos, first, length, max_size, bad)
+                    break
+                end = pos + HEADER_SIZE + length
+                if end > size:
+                    cut = True  # from here on, by the branch above
+                    continue
+                if stream == STREAM_ERROR:
+                    failure = _stream_error(view[pos + HEADER_SIZE : end])
+                    break
+                payload = view[pos + HEADER_SIZE : end]
+                pos = end
+            # A whole frame of stdout or stderr: into the run.
             if not join:
-                out.append((stream, bytes(view[pos + HEADER_SIZE : end])))
+                add_frame((stream, bytes(payload)))
             elif length:
                 if stream != run_stream:
-                    if pieces:
-                        out.append((run_stream, b"".join(pieces)))
-                    run_stream = stream
-                    pieces = [view[pos + HEADER_SIZE : end]]
-                    tail = None
-                elif length >= _SMALL_PAYLOAD:
-                    pieces.append(view[pos + HEADER_SIZE : end])
+                    run_stream, pieces, tail = stream, [], None
+                    add_run((stream, pieces))
+                if length >= _SMALL_PAYLOAD:
+                    pieces.append(payload)
                     tail = None
                 elif tail is None:
-                    tail = bytearray(view[pos + HEADER_SIZE : end])
+                    tail = bytearray(payload)
                     pieces.append(tail)
                 else:
-                    tail += view[pos + HEADER_SIZE : end]
-            pos = end
-
-        if pieces:
-            out.append((run_stream, b"".join(pieces)))
-        if failure is not None:
-            raise self._fail(failure, out, base + pos)
-        self._offset = base + pos
-
-        rest = size - pos
-        if rest >= HEADER_SIZE:
-            # A valid header whose payload has not fully arrived.
-            first, length = unpack(view, pos)
-            self._header += view[pos : pos + HEADER_SIZE]
-            self._in_payload = True
-            self._stream = (first >> 24) or STDOUT
-            self._length = length
-            self._pending += view[pos + HEADER_SIZE :]
-        elif rest:
-            self._header += view[pos:]
-        return out
+                    tail += payload
+        # The frame being read starts before what has been received of it.
+        self._offset = base + pos - (len(header) + len(self._held) if cut else 0)
+        return failure
 
     def close(self) -> None:
         """Declare the end of the stream: a frame still incomplete is an error, not dropped data.
@@ -319,70 +360,30 @@ class Demuxer:
         """
         if self._error is not None:
             raise self._poisoned()
-        if not self._header:
+        header = self._header
+        if not header:
             return
-        if self._in_payload:
-            err = _truncated_payload(self._offset, self._stream, self._length, bytes(self._pending))
+        if len(header) == HEADER_SIZE:
+            received = bytes(self._held)
+            err = _truncated_payload(self._offset, header[0] or STDOUT, self._length, received)
         else:
-            err = _truncated_header(self._offset, len(self._header))
-        raise self._fail(err, [], self._offset)
-
-
-def demux_buffer(data: Buffer, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> tuple[bytes, bytes]:
-    """Split a complete stream into ``(stdout, stderr)`` in one call.
-
-    For callers that already hold the whole body (``logs(stream=False)``, a finished attach):
-    it validates every frame first, so an error is raised before any output is built, exactly as
-    ``Demuxer.feed(data)`` followed by ``close()`` would report it.
-    """
-    max_size = _check_max(max_frame_size)
-    view = _view(data)
-    size = len(view)
-    pos = 0
-    # Per stream: pieces for one b"".join(), small payloads gathered in a trailing bytearray
-    # (see Demuxer.feed for why); a large payload goes in as a view, copied once.
-    parts: tuple[list[bytearray | memoryview], list[bytearray | memoryview]] = ([], [])
-    tails: list[bytearray | None] = [None, None]
-    unpack = _HEADER.unpack_from
-    while size - pos >= HEADER_SIZE:
-        first, length = unpack(view, pos)
-        if first & 0xFFFFFF or first >> 24 > STREAM_ERROR or length > max_size:
-            err = _header_error(pos, first, length, max_size, view[pos : pos + HEADER_SIZE])
-            assert err is not None
-            raise err
-        start = pos + HEADER_SIZE
-        end = start + length
-        stream = (first >> 24) or STDOUT
-        if end > size:
-            raise _truncated_payload(pos, stream, length, bytes(view[start:]))
-        if stream == STREAM_ERROR:
-            raise _stream_error(view[start:end])
-        index = stream - 1
-        if length >= _SMALL_PAYLOAD:
-            parts[index].append(view[start:end])
-            tails[index] = None
-        elif length:
-            tail = tails[index]
-            if tail is None:
-                tail = tails[index] = bytearray()
-                parts[index].append(tail)
-            tail += view[start:end]
-        pos = end
-    if pos < size:
-        raise _truncated_header(pos, size - pos)
-    return b"".join(parts[0]), b"".join(parts[1])
+            err = _truncated_header(self._offset, len(header))
+        raise self._fail(err, [])
 
 
 class Collector:
     """Gathers a whole stream, fed piece by piece, into ``(stdout, stderr)`` bytes.
 
     For the non-stream results (``logs()``, ``exec_run(demux=True)``, ``attach()``) that hold
-    the whole output anyway: the caller can read into one reused buffer and feed views of it,
-    and each payload byte is copied once, into its output.  ``merge`` puts both streams into
-    the first output in the order written (``logs()``); ``framed=False`` takes the bytes as
-    they come (a TTY's output).  Errors are exactly those :class:`Demuxer` raises for the same
-    bytes, with ``frames`` always empty: nothing is handed out before ``close()``.
+    the whole output anyway: the caller can read into one reused buffer and feed views of it.
+    It is a :class:`Demuxer` whose sink gathers outputs instead of making items (in the
+    compiled twin each payload byte is copied once, into its output).  ``merge`` puts both
+    streams into the first output in the order written (``logs()``); ``framed=False`` takes the
+    bytes as they come (a TTY's output).  Errors are exactly those :class:`Demuxer` raises for
+    the same bytes, with ``frames`` always empty: nothing is handed out before ``close()``.
     """
+
+    __slots__ = ("_demuxer", "_outputs", "_framed", "_closed")
 
     def __init__(
         self,
@@ -390,32 +391,43 @@ class Collector:
         framed: bool = True,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
     ) -> None:
-        self._demuxer = Demuxer(max_frame_size) if framed else None
-        self._merge = merge
-        self._outputs = (bytearray(), bytearray())
+        self._outputs = _Outputs(merge)
+        self._demuxer = Demuxer(max_frame_size)
+        self._demuxer._sink = self._outputs
+        self._framed = framed
         self._closed = False
 
     def feed(self, data: Buffer) -> None:
         if self._closed:
             raise ValueError("feed() on a closed Collector")
-        if self._demuxer is None:
-            self._outputs[0].extend(data)
-            return
-        try:
-            frames = self._demuxer.feed(data)
-        except (FrameError, StreamError) as exc:
-            exc.frames = []
-            raise
-        outputs, merge = self._outputs, self._merge
-        for stream, payload in frames:
-            outputs[1 if stream == STDERR and not merge else 0].extend(payload)
+        if self._framed:
+            self._demuxer.feed(data)
+        else:
+            self._outputs.take([(STDOUT, [_view(data)])])
 
     def close(self) -> tuple[bytes, bytes]:
         """``(stdout, stderr)`` (``(both, b"")`` when merged); an unfinished frame raises."""
         if self._closed:
             raise ValueError("close() on a closed Collector")
-        if self._demuxer is not None:
-            self._demuxer.close()
+        self._demuxer.close()
         self._closed = True
-        out, err = self._outputs
-        return bytes(out), bytes(err)
+        return self._outputs.result()
+
+
+def demux_buffer(data: Buffer, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> tuple[bytes, bytes]:
+    """Split a complete stream into ``(stdout, stderr)`` in one call.
+
+    For callers that already hold the whole body (``logs(stream=False)``, a finished attach):
+    the frame loop with a collector's sink that may keep views of ``data``, so each payload
+    byte is copied once; errors are those of ``Demuxer.feed(data)`` + ``close()``, raised before
+    any output is built.  ``data`` is fed in slices, which bounds what a ``feed()`` gathers
+    (objects the garbage collector would otherwise traverse again and again).
+    """
+    demuxer = Demuxer(max_frame_size)
+    outputs = _Outputs(borrow=True)
+    demuxer._sink = outputs
+    view = _view(data)
+    for start in range(0, len(view), _BUFFER_SLICE):
+        demuxer.feed(view[start : start + _BUFFER_SLICE])
+    demuxer.close()
+    return outputs.result()

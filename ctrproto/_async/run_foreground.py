@@ -69,18 +69,25 @@ async def run_foreground(
     return output
 
 
-async def _collected(sock: AsyncHijackedSocket, options: RunOptions) -> tuple[bytes, bytes]:
-    """The whole output, as the flags select it, and the whole stderr."""
-    selected = bytearray()
-    errors = bytearray()
+async def _selected(
+    sock: AsyncHijackedSocket, options: RunOptions, errors: bytearray
+) -> AsyncGenerator[bytes, None]:
+    """The payloads the ``stdout``/``stderr`` flags select; all of stderr also goes to
+    ``errors``, for the ``ContainerError`` of a failed run."""
     async for stream, payload in socket_frames(sock):
         if stream == STDERR:
             errors += payload
             if options.stderr:
-                selected += payload
+                yield payload
         elif options.stdout:
-            selected += payload
-    return bytes(selected), bytes(errors)
+            yield payload
+
+
+async def _collected(sock: AsyncHijackedSocket, options: RunOptions) -> tuple[bytes, bytes]:
+    """The whole output, as the flags select it, and the whole stderr."""
+    errors = bytearray()
+    output = b"".join([payload async for payload in _selected(sock, options, errors)])
+    return output, bytes(errors)
 
 
 async def _streamed(
@@ -93,13 +100,8 @@ async def _streamed(
 ) -> AsyncGenerator[bytes, None]:
     try:
         errors = bytearray()
-        async for stream, payload in socket_frames(sock):
-            if stream == STDERR:
-                errors += payload
-                if options.stderr:
-                    yield payload
-            elif options.stdout:
-                yield payload
+        async for payload in _selected(sock, options, errors):
+            yield payload
         status = await _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, bytes(errors))
     except BaseException:  # abandoned (closed), failed or cancelled: still clean up

@@ -71,18 +71,25 @@ def run_foreground(
     return output
 
 
-def _collected(sock: HijackedSocket, options: RunOptions) -> tuple[bytes, bytes]:
-    """The whole output, as the flags select it, and the whole stderr."""
-    selected = bytearray()
-    errors = bytearray()
+def _selected(
+    sock: HijackedSocket, options: RunOptions, errors: bytearray
+) -> Generator[bytes, None, None]:
+    """The payloads the ``stdout``/``stderr`` flags select; all of stderr also goes to
+    ``errors``, for the ``ContainerError`` of a failed run."""
     for stream, payload in socket_frames(sock):
         if stream == STDERR:
             errors += payload
             if options.stderr:
-                selected += payload
+                yield payload
         elif options.stdout:
-            selected += payload
-    return bytes(selected), bytes(errors)
+            yield payload
+
+
+def _collected(sock: HijackedSocket, options: RunOptions) -> tuple[bytes, bytes]:
+    """The whole output, as the flags select it, and the whole stderr."""
+    errors = bytearray()
+    output = b"".join([payload for payload in _selected(sock, options, errors)])
+    return output, bytes(errors)
 
 
 def _streamed(
@@ -95,13 +102,8 @@ def _streamed(
 ) -> Generator[bytes, None, None]:
     try:
         errors = bytearray()
-        for stream, payload in socket_frames(sock):
-            if stream == STDERR:
-                errors += payload
-                if options.stderr:
-                    yield payload
-            elif options.stdout:
-                yield payload
+        for payload in _selected(sock, options, errors):
+            yield payload
         status = _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, bytes(errors))
     except BaseException:  # abandoned (closed), failed or cancelled: still clean up

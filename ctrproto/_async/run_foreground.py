@@ -60,12 +60,9 @@ async def run_foreground(
         status = await _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, errors)
     except BaseException:
-        _close(sock, exit_wait)
-        if options.remove:
-            await remove_quietly(container)
+        await _abandon(container, options, sock, exit_wait)
         raise
-    if options.remove:
-        await remove_after_run(container)
+    await _finished(container, options)
     return output
 
 
@@ -105,12 +102,9 @@ async def _streamed(
         status = await _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, bytes(errors))
     except BaseException:  # abandoned (closed), failed or cancelled: still clean up
-        _close(sock, exit_wait)
-        if options.remove:
-            await remove_quietly(container)
+        await _abandon(container, options, sock, exit_wait)
         raise
-    if options.remove:
-        await remove_after_run(container)
+    await _finished(container, options)
 
 
 async def _exit_status(container: AsyncContainer, exit_wait: AsyncResponse | None) -> int:
@@ -132,11 +126,24 @@ def _check_exit(
         raise ContainerError(container, status, command, image, stderr)
 
 
-def _close(sock: AsyncHijackedSocket | None, exit_wait: AsyncResponse | None) -> None:
+async def _abandon(
+    container: AsyncContainer,
+    options: RunOptions,
+    sock: AsyncHijackedSocket | None,
+    exit_wait: AsyncResponse | None,
+) -> None:
+    """While an exception propagates: drop the connections, remove the container if asked."""
     if sock is not None:
         sock.close()
     if exit_wait is not None:
         exit_wait.close()
+    if options.remove:
+        await remove_quietly(container)
+
+
+async def _finished(container: AsyncContainer, options: RunOptions) -> None:
+    if options.remove:
+        await remove_after_run(container)
 
 
 async def remove_after_run(container: AsyncContainer) -> None:

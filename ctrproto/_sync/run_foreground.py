@@ -62,12 +62,9 @@ def run_foreground(
         status = _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, errors)
     except BaseException:
-        _close(sock, exit_wait)
-        if options.remove:
-            remove_quietly(container)
+        _abandon(container, options, sock, exit_wait)
         raise
-    if options.remove:
-        remove_after_run(container)
+    _finished(container, options)
     return output
 
 
@@ -107,12 +104,9 @@ def _streamed(
         status = _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, bytes(errors))
     except BaseException:  # abandoned (closed), failed or cancelled: still clean up
-        _close(sock, exit_wait)
-        if options.remove:
-            remove_quietly(container)
+        _abandon(container, options, sock, exit_wait)
         raise
-    if options.remove:
-        remove_after_run(container)
+    _finished(container, options)
 
 
 def _exit_status(container: Container, exit_wait: Response | None) -> int:
@@ -134,11 +128,24 @@ def _check_exit(
         raise ContainerError(container, status, command, image, stderr)
 
 
-def _close(sock: HijackedSocket | None, exit_wait: Response | None) -> None:
+def _abandon(
+    container: Container,
+    options: RunOptions,
+    sock: HijackedSocket | None,
+    exit_wait: Response | None,
+) -> None:
+    """While an exception propagates: drop the connections, remove the container if asked."""
     if sock is not None:
         sock.close()
     if exit_wait is not None:
         exit_wait.close()
+    if options.remove:
+        remove_quietly(container)
+
+
+def _finished(container: Container, options: RunOptions) -> None:
+    if options.remove:
+        remove_after_run(container)
 
 
 def remove_after_run(container: Container) -> None:

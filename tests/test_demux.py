@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import ctrproto
 from ctrproto import errors
+from ctrproto._sync.stream_shapes import frames_of
 from ctrproto.protocol import demux as selector
 
 ALLOW_PURE_ONLY = os.environ.get("CTRPROTO_ALLOW_PURE_ONLY", "") == "1"
@@ -577,29 +578,29 @@ def test_feed_frames_hands_back_the_frames_before_an_error(impl: ModuleType) -> 
 
 
 @pytest.mark.parametrize("join", [True, False])
-def test_demux_pieces_yields_the_frames_in_order(
+def test_frames_of_yields_the_frames_in_order(
     impl: ModuleType, join: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(selector, "Demuxer", impl.Demuxer)
     frames = [(1, b"one"), (2, b"two"), (2, b""), (0, b"three")]
     data = encode(frames)
     pieces = [b"", data[:5], memoryview(b""), bytearray(data[5:20]), memoryview(data)[20:]]
-    got = list(selector.demux_pieces(iter(pieces), join=join))
+    got = list(frames_of(iter(pieces), join=join))
     assert got == ([(1, b"one"), (2, b"two"), (1, b"three")] if join else normalise(frames))
 
 
-def test_demux_pieces_raises_after_the_frames_before_the_error(
+def test_frames_of_raises_after_the_frames_before_the_error(
     impl: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(selector, "Demuxer", impl.Demuxer)
-    frames = selector.demux_pieces([frame(1, b"ok"), frame(2, b"err") + frame(3, b"no")])
+    frames = frames_of([frame(1, b"ok"), frame(2, b"err") + frame(3, b"no")])
     assert next(frames) == (1, b"ok")
     assert next(frames) == (2, b"err")
     with pytest.raises(errors.StreamError, match="^no$") as info:
         next(frames)
     assert info.value.frames == []  # type: ignore[attr-defined]
     # The end of the pieces is the end of the stream: a frame cut there is an error.
-    cut = selector.demux_pieces([frame(1, b"whole"), frame(2, b"cut")[:-1]])
+    cut = frames_of([frame(1, b"whole"), frame(2, b"cut")[:-1]])
     assert next(cut) == (1, b"whole")
     with pytest.raises(errors.TruncatedFrameError) as truncated:
         next(cut)

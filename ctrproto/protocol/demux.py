@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-from collections.abc import Iterable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,6 @@ __all__ = [
     "Collector",
     "Demuxer",
     "demux_buffer",
-    "demux_pieces",
     "feed_frames",
     "implementations",
     "load",
@@ -107,21 +105,3 @@ def feed_frames(
     except (FrameError, StreamError) as exc:
         earlier, exc.frames = list(exc.frames), []
         return earlier, exc
-
-
-def demux_pieces(pieces: Iterable[Buffer], join: bool = True) -> Iterator[tuple[int, bytes]]:
-    """Demultiplex a stream that arrives as ``pieces`` into ``(stream, payload)`` frames, in order.
-
-    Empty pieces are skipped.  At a bad frame the frames before it are yielded, then its error is
-    raised (:func:`feed_frames`); the end of ``pieces`` is the end of the stream, so a frame cut
-    there raises :class:`~ctrproto.errors.TruncatedFrameError`.
-    """
-    demuxer = Demuxer(join=join)
-    for piece in pieces:
-        if not piece:
-            continue
-        frames, error = feed_frames(demuxer, piece)
-        yield from frames
-        if error is not None:
-            raise error
-    demuxer.close()

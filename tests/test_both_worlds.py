@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import inspect
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -44,7 +44,7 @@ class World:
 
     def items(self, stream: Any) -> list[Any]:
         """Every item of a stream: an iterator, or an async iterator under asyncio."""
-        if isinstance(stream, AsyncIterator) or hasattr(stream, "__aiter__"):
+        if hasattr(stream, "__aiter__"):
             assert self.loop is not None, "the sync world returned an async iterator"
 
             async def drain() -> list[Any]:
@@ -101,7 +101,7 @@ def test_streamed_exec_knows_its_exit_code(world: World, sleeper: Any) -> None:
     result = world(sleeper.exec_run(["sh", "-c", "echo out; echo err >&2; exit 3"], stream=True))
     assert result.exit_code is None  # not known before the output has been read
     chunks = world.items(result.output)
-    assert b"".join(chunks).split() == [b"out", b"err"] or b"err" in b"".join(chunks)
+    assert sorted(b"".join(chunks).split()) == [b"err", b"out"]
     assert result.output.exit_code == 3
     assert result.exit_code == 3
 
@@ -128,10 +128,8 @@ def test_images_list_filters_and_remove(world: World, docker: Any, api: APIClien
     assert api.tag(IMAGE, repo, "v1")
     try:
         found = world(docker.images.list(filters={"reference": f"{repo}:*"}))
-        assert [image.tags for image in found] == [[f"{repo}:v1"]] or all(
-            f"{repo}:v1" in image.tags for image in found
-        )
         assert len(found) == 1 and isinstance(found[0], world.image_class)
+        assert f"{repo}:v1" in found[0].tags
         assert world(docker.images.list(filters={"reference": f"{repo}-none:*"})) == []
         image = world(docker.images.get(f"{repo}:v1"))
         world(image.reload())  # bound to its collection in both worlds

@@ -39,9 +39,8 @@ def joined(output: Any, tty: bool) -> tuple[bytes, bytes | None]:
 
 def exit_code(info: Mapping[str, Any], give_up: bool) -> tuple[bool, int | None]:
     """From an exec inspect: whether to stop polling, and the exit code to report."""
-    code = info.get("ExitCode")
     if not info.get("Running") or give_up:
-        return True, code if isinstance(code, int) else None
+        return True, finished_code(info)
     return False, None
 
 

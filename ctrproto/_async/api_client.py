@@ -6,7 +6,9 @@ from .endpoints_container_io import AsyncContainerIOMixin
 from .endpoints_containers import AsyncContainerApiMixin
 from .endpoints_exec import AsyncExecApiMixin
 from .endpoints_images import AsyncImageApiMixin
+from .endpoints_networks import AsyncNetworkApiMixin
 from .endpoints_system import AsyncSystemApiMixin
+from .endpoints_volumes import AsyncVolumeApiMixin
 
 
 class AsyncAPIClient(
@@ -14,7 +16,9 @@ class AsyncAPIClient(
     AsyncContainerIOMixin,
     AsyncExecApiMixin,
     AsyncImageApiMixin,
+    AsyncNetworkApiMixin,
     AsyncSystemApiMixin,
+    AsyncVolumeApiMixin,
 ):
     """Talks to one daemon; share one instance (across threads in the sync world, across the
     tasks of one event loop under asyncio).

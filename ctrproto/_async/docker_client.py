@@ -11,6 +11,8 @@ from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from .api_client import AsyncAPIClient
 from .containers import AsyncContainerCollection
 from .images import AsyncImageCollection
+from .networks import AsyncNetworkCollection
+from .volumes import AsyncVolumeCollection
 
 __all__ = ["AsyncDockerClient", "from_env"]
 
@@ -61,6 +63,16 @@ class AsyncDockerClient:
     def images(self) -> AsyncImageCollection:
         """Inspect, list, pull and remove images."""
         return AsyncImageCollection(client=self)
+
+    @property
+    def networks(self) -> AsyncNetworkCollection:
+        """Create, list, connect and remove networks."""
+        return AsyncNetworkCollection(client=self)
+
+    @property
+    def volumes(self) -> AsyncVolumeCollection:
+        """Create, list and remove volumes."""
+        return AsyncVolumeCollection(client=self)
 
     def proxy_config(self) -> Mapping[str, str]:
         """This daemon's entry of ``proxies`` in the docker CLI's config.json (read once).

@@ -8,7 +8,9 @@ from .endpoints_container_io import ContainerIOMixin
 from .endpoints_containers import ContainerApiMixin
 from .endpoints_exec import ExecApiMixin
 from .endpoints_images import ImageApiMixin
+from .endpoints_networks import NetworkApiMixin
 from .endpoints_system import SystemApiMixin
+from .endpoints_volumes import VolumeApiMixin
 
 
 class APIClient(
@@ -16,7 +18,9 @@ class APIClient(
     ContainerIOMixin,
     ExecApiMixin,
     ImageApiMixin,
+    NetworkApiMixin,
     SystemApiMixin,
+    VolumeApiMixin,
 ):
     """Talks to one daemon; share one instance (across threads in the sync world, across the
     tasks of one event loop under asyncio).

@@ -13,6 +13,8 @@ from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from .api_client import APIClient
 from .containers import ContainerCollection
 from .images import ImageCollection
+from .networks import NetworkCollection
+from .volumes import VolumeCollection
 
 __all__ = ["DockerClient", "from_env"]
 
@@ -63,6 +65,16 @@ class DockerClient:
     def images(self) -> ImageCollection:
         """Inspect, list, pull and remove images."""
         return ImageCollection(client=self)
+
+    @property
+    def networks(self) -> NetworkCollection:
+        """Create, list, connect and remove networks."""
+        return NetworkCollection(client=self)
+
+    @property
+    def volumes(self) -> VolumeCollection:
+        """Create, list and remove volumes."""
+        return VolumeCollection(client=self)
 
     def proxy_config(self) -> Mapping[str, str]:
         """This daemon's entry of ``proxies`` in the docker CLI's config.json (read once).

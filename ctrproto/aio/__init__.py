@@ -14,6 +14,8 @@ from .._async.containers import (
 from .._async.docker_client import AsyncDockerClient, from_env
 from .._async.hijacked_socket import AsyncHijackedSocket
 from .._async.images import AsyncImage, AsyncImageCollection
+from .._async.networks import AsyncNetwork, AsyncNetworkCollection
+from .._async.volumes import AsyncVolume, AsyncVolumeCollection
 
 __all__ = [
     "AsyncAPIClient",
@@ -24,6 +26,10 @@ __all__ = [
     "AsyncHijackedSocket",
     "AsyncImage",
     "AsyncImageCollection",
+    "AsyncNetwork",
+    "AsyncNetworkCollection",
+    "AsyncVolume",
+    "AsyncVolumeCollection",
     "ExecResult",
     "from_env",
 ]

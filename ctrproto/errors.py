@@ -169,6 +169,19 @@ class ContainerError(DockerException):
         )
 
 
+class BuildError(DockerException):
+    """A build failed; ``build_log`` holds every progress item the daemon sent (docker-py's)."""
+
+    def __init__(self, reason: Any, build_log: Any) -> None:
+        super().__init__(reason)
+        self.msg = reason
+        self.build_log = build_log
+
+
+class ImageLoadError(DockerException):
+    """``images.load()`` got an answer naming no loaded image, or an error in its stream."""
+
+
 class StreamParseError(DockerException, RuntimeError):
     """A JSON stream from the daemon could not be decoded."""
 

@@ -25,6 +25,7 @@ RANKS = {
     "types": 3,
     "engine": 3,
     "config": 4,
+    "auth": 4,
     "_backends": 5,
     "_async": 6,
     "_sync": 6,

@@ -389,3 +389,103 @@ def test_endpoint_config_like_docker_py() -> None:
         "mac_address": "02:42:ac:11:00:02",
     }
     assert EndpointConfig("1.44", **kwargs) == docker_types.EndpointConfig("1.44", **kwargs)
+
+
+# =========================================================================== networks, IPAM
+
+
+@needs_docker_py
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("IPAMPool", {}),
+        ("IPAMPool", {"subnet": "10.9.0.0/16", "iprange": "10.9.1.0/24", "gateway": "10.9.0.1"}),
+        ("IPAMPool", {"subnet": "10.9.0.0/16", "aux_addresses": {"r1": "10.9.2.1"}}),
+        ("IPAMConfig", {}),
+        ("IPAMConfig", {"driver": "other", "options": {"o": "v"}}),
+        ("NetworkingConfig", {}),
+        ("NetworkingConfig", {"endpoints_config": {}}),
+        ("NetworkingConfig", {"endpoints_config": {"net": {"Aliases": ["a"]}}}),
+    ],
+)
+def test_network_types_same_json_as_docker_py(name: str, kwargs: dict[str, Any]) -> None:
+    import ctrproto.types as ours
+
+    assert as_json(getattr(ours, name)(**kwargs)) == as_json(getattr(docker_types, name)(**kwargs))
+
+
+@needs_docker_py
+def test_ipam_config_with_pools_like_docker_py() -> None:
+    import ctrproto.types as ours
+
+    pool = {"subnet": "10.9.0.0/16", "gateway": "10.9.0.1"}
+    mine = ours.IPAMConfig(pool_configs=[ours.IPAMPool(**pool)])
+    theirs = docker_types.IPAMConfig(pool_configs=[docker_types.IPAMPool(**pool)])
+    assert as_json(mine) == as_json(theirs)
+    assert mine.driver == "default" and mine.pool_configs[0]["Subnet"] == "10.9.0.0/16"
+
+
+def test_ipam_options_must_be_a_dict() -> None:
+    from ctrproto.types import IPAMConfig
+
+    with pytest.raises(InvalidArgument, match="options"):
+        IPAMConfig(options=["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+@needs_docker_py
+@pytest.mark.parametrize("version", [None, "auto", 1.41, "1.21"])
+def test_endpoint_config_refuses_what_docker_py_refuses(version: Any) -> None:
+    with pytest.raises((AttributeError, ValueError, docker_types.networks.errors.InvalidVersion)):
+        docker_types.EndpointConfig(version, aliases=["a"])
+    with pytest.raises(InvalidVersion):
+        EndpointConfig(version, aliases=["a"])
+
+
+@pytest.mark.parametrize("version", ["1.24", "1.41", "1.44", "v1.41"])
+def test_endpoint_config_takes_a_version_string(version: str) -> None:
+    assert EndpointConfig(version, aliases=["a"]) == {"Aliases": ["a"]}
+
+
+def test_submodules_follow_docker_py_layout() -> None:
+    import ctrproto.types as ours
+    from ctrproto.types import containers, daemon, healthcheck, networks, services
+
+    assert containers.LogConfig is ours.LogConfig and containers.Ulimit is ours.Ulimit
+    assert containers.DeviceRequest is ours.DeviceRequest
+    assert healthcheck.Healthcheck is ours.Healthcheck
+    assert networks.IPAMConfig is ours.IPAMConfig and networks.EndpointConfig is EndpointConfig
+    assert services.Mount is Mount and services.RestartPolicy is RestartPolicy
+    assert daemon.CancellableStream is ours.CancellableStream
+
+
+# =========================================================================== CancellableStream
+
+
+class _Response:
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_cancellable_stream_yields_and_closes_the_response() -> None:
+    from ctrproto.types import CancellableStream
+
+    response = _Response()
+    stream = CancellableStream(iter([1, 2, 3]), response)
+    assert next(stream) == 1
+    assert list(stream) == [2, 3]
+    stream.close()
+    assert response.closed == 1
+
+
+def test_cancellable_stream_ends_quietly_on_a_lost_connection() -> None:
+    from ctrproto.errors import ConnectionClosed
+    from ctrproto.types import CancellableStream
+
+    def items() -> Any:
+        yield "a"
+        raise ConnectionClosed("closed from another thread")
+
+    assert list(CancellableStream(items(), _Response())) == ["a"]

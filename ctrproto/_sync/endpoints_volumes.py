@@ -4,8 +4,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from ..engine import volume_calls
 from .client_core import ClientCore
 
 
 class VolumeApiMixin(ClientCore):
     """create_volume, volumes, inspect_volume, remove_volume, prune_volumes."""
+
+    def volumes(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The daemon's answer as is: ``{"Volumes": [...] or None, "Warnings": ...}``."""
+        return self._json(volume_calls.volumes(filters))
+
+    def create_volume(
+        self,
+        name: str | None = None,
+        driver: str | None = None,
+        driver_opts: Mapping[str, Any] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create (or, for an existing name, return) a volume; returns its inspect answer."""
+        call = volume_calls.create_volume(
+            self.ensure_api_version(), name, driver, driver_opts, labels
+        )
+        return self._json(call)
+
+    def inspect_volume(self, name: Any) -> dict[str, Any]:
+        return self._json(volume_calls.inspect_volume(name))
+
+    def prune_volumes(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Delete unused volumes; returns ``VolumesDeleted`` and ``SpaceReclaimed``."""
+        call = volume_calls.prune_volumes(self.ensure_api_version(), filters)
+        return self._json(call)
+
+    def remove_volume(self, name: Any, force: bool = False) -> None:
+        call = volume_calls.remove_volume(self.ensure_api_version(), name, force)
+        self._discard(call)

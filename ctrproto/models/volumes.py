@@ -1,0 +1,5 @@
+"""``docker.models.volumes``' place: the sync ``Volume`` and ``VolumeCollection``."""
+
+from .._sync.volumes import Volume, VolumeCollection
+
+__all__ = ["Volume", "VolumeCollection"]

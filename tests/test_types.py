@@ -441,9 +441,33 @@ def test_endpoint_config_refuses_what_docker_py_refuses(version: Any) -> None:
         EndpointConfig(version, aliases=["a"])
 
 
-@pytest.mark.parametrize("version", ["1.24", "1.41", "1.44", "v1.41"])
+@pytest.mark.parametrize("version", ["1.24", "1.41", "1.44", "v1.41", "7.2.0", "1.22.0", "2"])
 def test_endpoint_config_takes_a_version_string(version: str) -> None:
     assert EndpointConfig(version, aliases=["a"]) == {"Aliases": ["a"]}
+
+
+@needs_docker_py
+@pytest.mark.parametrize(
+    ("version", "option"),
+    [
+        ("7.2.0", "mac_address"),  # testcontainers passes docker-py's package version
+        ("1.24.1", "link_local_ips"),
+        ("1.24", "mac_address"),
+        ("1.31", "driver_opt"),
+        ("1.32", "driver_opt"),
+    ],
+)
+def test_endpoint_config_versions_compared_like_docker_py(version: str, option: str) -> None:
+    value: Any = {"mac_address": "02:42:ac:11:00:02", "driver_opt": {"k": "v"}}.get(option, [])
+    try:
+        expected: Any = docker_types.EndpointConfig(version, **{option: value})
+    except docker_types.networks.errors.InvalidVersion:
+        expected = InvalidVersion
+    if expected is InvalidVersion:
+        with pytest.raises(InvalidVersion):
+            EndpointConfig(version, **{option: value})
+    else:
+        assert EndpointConfig(version, **{option: value}) == expected
 
 
 def test_submodules_follow_docker_py_layout() -> None:

@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
+from itertools import zip_longest
 from typing import Any, Mapping, Sequence
 
-from ctrproto.engine.utils import version_lt
 from ctrproto.errors import InvalidArgument, InvalidVersion
 
 __all__ = ["EndpointConfig", "IPAMConfig", "IPAMPool", "NetworkingConfig", "normalize_links"]
@@ -19,10 +19,12 @@ class EndpointConfig(dict[str, Any]):
     """How the container attaches to one network (a value of ``networking_config``).
 
     Like docker-py's, it takes the negotiated API version first (a string such as ``"1.41"``)
-    and refuses the options that version lacks.  A version that is not such a string (``None``,
-    ``"auto"``, a float) raises :class:`~ctrproto.errors.InvalidVersion`, where docker-py fails
-    with an ``AttributeError`` or ``ValueError`` from its parser: it is refused in both, but here
-    with a message saying what is expected.
+    and refuses the options that version lacks.  The version is compared as docker-py compares
+    it, as a dotted tuple of integers of any length: testcontainers passes docker-py's *package*
+    version (``"7.2.0"``), which must keep working.  A version that is not such a string
+    (``None``, ``"auto"``, a float) raises :class:`~ctrproto.errors.InvalidVersion`, where
+    docker-py fails with an ``AttributeError`` or ``ValueError`` from its parser: refused in both,
+    but here with a message saying what is expected.
     """
 
     def __init__(
@@ -44,7 +46,7 @@ class EndpointConfig(dict[str, Any]):
             )
 
         def needs(option: str, minimum: str) -> None:
-            if version_lt(version, minimum):
+            if _dotted_lt(version, minimum):
                 raise InvalidVersion(
                     f"{option} needs API version {minimum} or later "
                     f"(the negotiated version is {version})"
@@ -75,6 +77,24 @@ class EndpointConfig(dict[str, Any]):
                     f"EndpointConfig.driver_opt must be a dict, got {driver_opt!r}"
                 )
             self["DriverOpts"] = dict(driver_opt)
+
+
+def _dotted(version: str) -> tuple[int, ...]:
+    text = version[1:] if version.startswith("v") else version
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        raise InvalidVersion(
+            f"invalid API version {version!r}: expected a dotted number such as '1.41'"
+        ) from None
+
+
+def _dotted_lt(version: str, minimum: str) -> bool:
+    """docker-py's ``version_lt``: integer parts compared in order, the shorter padded with 0."""
+    for mine, theirs in zip_longest(_dotted(version), _dotted(minimum), fillvalue=0):
+        if mine != theirs:
+            return mine < theirs
+    return False
 
 
 def normalize_links(links: Mapping[str, str | None] | Sequence[Any]) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testbed import Testbed
+from testbed import Registry, Testbed
 
 from ctrproto import APIClient, DockerClient
 from ctrproto.models import Container
@@ -83,6 +83,15 @@ def tb(testbed: Testbed | None) -> dict[str, str]:
     directory = Path(os.environ.get("CTRPROTO_TESTBED_DIR", str(REPO / ".testbed")))
     data: dict[str, str] = json.loads((directory / "env.json").read_text())
     return data
+
+
+@pytest.fixture(scope="session")
+def registry(tb: dict[str, str]) -> Registry:
+    """The testbed's private registries (plain one with busybox:latest, TLS one with a login)."""
+    try:
+        return Registry.from_env(tb)
+    except KeyError as exc:
+        pytest.fail(f"the testbed's env.json has no {exc} (re-run scripts/testbed up)")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Standard library only, so that it works before (or without) the project's depend
 
     bed = Testbed.up("/tmp/tb")        # no-op when that instance is already up
     daemon_answers(bed.docker_host, 2.0)
+    bed.registry.host                   # "127.0.0.1:<port>", holds busybox:latest
     bed.down()                          # keeps the data root (and the imported image)
 """
 
@@ -52,6 +53,34 @@ def _run(command: str, directory: Path, *args: str, timeout: float) -> str:
 
 
 @dataclass(frozen=True)
+class Registry:
+    """The testbed's two private registries, as ``host:port`` names for image references.
+
+    ``host`` speaks plain HTTP without auth and holds ``busybox:latest``; ``auth_host`` speaks
+    HTTPS (certificate from the testbed CA, ``ca``) and wants ``user``/``password``.
+    """
+
+    __test__: ClassVar[bool] = False
+
+    host: str
+    auth_host: str
+    user: str
+    password: str = field(repr=False)
+    ca: Path
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Registry:
+        """Read it from an ``env.json`` mapping; ``KeyError`` when the instance predates it."""
+        return cls(
+            host=env["CTRPROTO_TESTBED_REGISTRY"],
+            auth_host=env["CTRPROTO_TESTBED_REGISTRY_AUTH"],
+            user=env["CTRPROTO_TESTBED_REGISTRY_USER"],
+            password=env["CTRPROTO_TESTBED_REGISTRY_PASSWORD"],
+            ca=Path(env["CTRPROTO_TESTBED_REGISTRY_CA"]),
+        )
+
+
+@dataclass(frozen=True)
 class Testbed:
     """One running testbed instance, as described by its ``env.json``."""
 
@@ -72,6 +101,8 @@ class Testbed:
     ssh_wrong_key: Path
     known_hosts: Path
     api_version: str
+    # None only for an env.json written before the registries existed.
+    registry: Registry | None
     env: dict[str, str] = field(repr=False)
 
     @classmethod
@@ -110,6 +141,7 @@ class Testbed:
             ssh_wrong_key=path("SSH_WRONG_KEY"),
             known_hosts=path("SSH_KNOWN_HOSTS"),
             api_version=env["CTRPROTO_TESTBED_API_VERSION"],
+            registry=Registry.from_env(env) if "CTRPROTO_TESTBED_REGISTRY" in env else None,
             env=env,
         )
 

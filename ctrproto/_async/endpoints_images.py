@@ -1,19 +1,26 @@
-"""Image endpoints of the low-level client: what ``run()`` and ``Container.commit`` rely on.
+"""Image endpoints of the low-level client, named and shaped like docker-py 7.2's.
 
-Every call that names an image maps a 404 to :class:`~ctrproto.errors.ImageNotFound`, which is
-how ``containers.run()`` tells "pull it first" from any other failure.
+Every call that names a local image maps a 404 to :class:`~ctrproto.errors.ImageNotFound`, which
+is how ``containers.run()`` tells "pull it first" from any other failure.  Large bodies stream
+both ways: a build context is tarred while it is sent, a load or import body is read piece by
+piece, a saved image comes back in ``chunk_size`` pieces and progress is decoded as it arrives.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Union, overload
 
-from ..engine import endpoints
+from .._backends import asyncio as backend
+from ..config import config_proxies
+from ..engine import build_context, endpoints, image_calls
+from ..engine.create_config import proxy_environment, select_proxy_config
+from ..engine.defaults import DEFAULT_DATA_CHUNK_SIZE
 from .client_core import AsyncClientCore
-from .stream_shapes import checked_progress, collect, json_values
+from .stream_shapes import checked_progress, collect, json_values, rechunked
 
 PullResult = Union[str, AsyncGenerator[bytes, None], AsyncGenerator[dict[str, Any], None]]
+Progress = Union[AsyncGenerator[bytes, None], AsyncGenerator[Any, None]]
 
 
 class AsyncImageApiMixin(AsyncClientCore):
@@ -99,3 +106,262 @@ class AsyncImageApiMixin(AsyncClientCore):
         call = endpoints.tag(image, repository, tag, force)
         response = await self._drained(call)
         return call.succeeded(response.status_code)
+
+    # ------------------------------------------------------------------ build
+
+    async def build(
+        self,
+        path: str | None = None,
+        tag: str | None = None,
+        quiet: bool = False,
+        fileobj: Any = None,
+        nocache: bool = False,
+        rm: bool = False,
+        timeout: float | None = None,
+        custom_context: bool = False,
+        encoding: str | None = None,
+        pull: bool = False,
+        forcerm: bool = False,
+        dockerfile: str | None = None,
+        container_limits: Mapping[str, Any] | None = None,
+        decode: bool = False,
+        buildargs: Mapping[str, Any] | None = None,
+        gzip: bool = False,
+        shmsize: int | None = None,
+        labels: Mapping[str, str] | None = None,
+        cache_from: Sequence[str] | None = None,
+        target: str | None = None,
+        network_mode: str | None = None,
+        squash: bool | None = None,
+        extra_hosts: Mapping[str, str] | Sequence[str] | None = None,
+        platform: str | None = None,
+        isolation: str | None = None,
+        use_config_proxy: bool = True,
+    ) -> Progress:
+        """Build an image (``docker build``); returns the daemon's progress as it comes: raw
+        body pieces, or decoded dicts with ``decode=True``.
+
+        ``path`` is a directory (tarred honouring its ``.dockerignore``, streamed while it is
+        read: no temp file) or a remote URL; ``fileobj`` is a Dockerfile, or with
+        ``custom_context=True`` a ready tar (``encoding`` names its compression).  Errors of
+        the build itself arrive inside the stream (``{"error": ...}``), as docker-py's.
+        """
+        image_calls.check_build_arguments(
+            path, fileobj, gzip, encoding, tag, container_limits, custom_context
+        )
+        remote: str | None = None
+        body: Any = None
+        if custom_context:
+            body = fileobj
+        elif fileobj is not None:
+            body = build_context.mkbuildcontext_stream(fileobj)
+        elif path is not None and path.startswith(image_calls.REMOTE_PREFIXES):
+            remote = path
+        elif path is None or not build_context.is_directory(path):
+            raise TypeError("You must specify a directory to build in path")
+        else:
+            exclude = build_context.read_dockerignore(path)
+            name, contents = build_context.process_dockerfile(dockerfile, path)
+            dockerfile = name
+            body = build_context.tar_stream(path, exclude, (name, contents), gzip=gzip)
+            encoding = "gzip" if gzip else encoding
+        args = dict(buildargs or {})
+        if use_config_proxy:
+            for key, value in self._build_proxy_args().items():
+                args.setdefault(key, value)
+        call = image_calls.build(
+            await self.ensure_api_version(),
+            tag=tag,
+            quiet=quiet,
+            nocache=nocache,
+            rm=rm,
+            forcerm=forcerm,
+            pull=pull,
+            dockerfile=dockerfile,
+            container_limits=container_limits,
+            buildargs=args,
+            shmsize=shmsize,
+            labels=labels,
+            cache_from=cache_from,
+            target=target,
+            network_mode=network_mode,
+            squash=squash,
+            extra_hosts=extra_hosts,
+            platform=platform,
+            isolation=isolation,
+            remote=remote,
+            has_context=body is not None,
+            encoding=encoding,
+            timeout=timeout,
+            registry_config=self._build_registry_config(),
+        )
+        pieces = None if body is None else backend.upload_body(body, DEFAULT_DATA_CHUNK_SIZE)
+        response = await self._perform(call, pieces)
+        return json_values(response.aiter_raw()) if decode else response.aiter_raw()
+
+    def _build_proxy_args(self) -> dict[str, str]:
+        """The CLI config's proxy settings for this daemon, as build args (docker-py's
+        ``use_config_proxy``)."""
+        entry = select_proxy_config(config_proxies(), self.base_url)
+        pairs = (item.split("=", 1) for item in proxy_environment(entry))
+        return {key: value for key, value in pairs}
+
+    def _build_registry_config(self) -> dict[str, Any] | None:
+        """Every credential the CLI config holds, sent so the build can pull from any registry;
+        ``None`` (no header) when it holds none, as docker-py."""
+        return None
+
+    # ------------------------------------------------------------------ save, load, import
+
+    async def get_image(
+        self, image: Any, chunk_size: int | None = DEFAULT_DATA_CHUNK_SIZE
+    ) -> AsyncGenerator[bytes, None]:
+        """The image as a tar (``docker save``), in ``chunk_size`` pieces as they arrive
+        (``None``: as received); the request is made here, so a missing image raises now."""
+        response = await self._perform(image_calls.get_image(image))
+        return rechunked(response.aiter_raw(), chunk_size)
+
+    async def load_image(self, data: Any, quiet: bool | None = None) -> AsyncGenerator[Any, None]:
+        """Load a saved tar (``docker load``): ``data`` is bytes, a binary file or an iterable
+        of bytes (under asyncio also an async iterable), sent as it is read.  Returns the
+        daemon's progress decoded, as docker-py's."""
+        call = image_calls.load_image(await self.ensure_api_version(), quiet)
+        body = backend.upload_body(data, DEFAULT_DATA_CHUNK_SIZE)
+        response = await self._perform(call, body)
+        return json_values(response.aiter_raw())
+
+    async def import_image(
+        self,
+        src: Any = None,
+        repository: str | None = None,
+        tag: str | None = None,
+        image: str | None = None,
+        changes: Sequence[str] | None = None,
+        stream_src: bool = False,
+    ) -> str:
+        """Create an image from a tarball (``docker import``): ``src`` is a file path, a URL the
+        daemon fetches, or the data (bytes, a file, an iterable); ``image`` imports another
+        image.  Returns the daemon's answer text, as docker-py's."""
+        image_calls.check_import_source(src, image)
+        params = image_calls.import_params(
+            repository,
+            tag,
+            image,
+            src=src if isinstance(src, str) else None,
+            changes=changes,
+            src_is_file=build_context.is_local_file(src),
+        )
+        if image or params.get("fromSrc") != "-":
+            return await self._text(image_calls.import_image(params, with_body=False))
+        if isinstance(src, str):
+            with open(src, "rb") as f:
+                return await self._import_body(params, f)
+        return await self._import_body(params, src)
+
+    async def _import_body(self, params: Mapping[str, Any], data: Any) -> str:
+        call = image_calls.import_image(params, with_body=True)
+        body = backend.upload_body(data, DEFAULT_DATA_CHUNK_SIZE)
+        async with await self._perform(call, body) as response:
+            return (await response.read()).decode("utf-8", "replace")
+
+    async def import_image_from_data(
+        self,
+        data: Any,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: Sequence[str] | None = None,
+    ) -> str:
+        params = image_calls.import_params(repository, tag, src="-", changes=changes)
+        return await self._import_body(params, data)
+
+    async def import_image_from_file(
+        self,
+        filename: str,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: Sequence[str] | None = None,
+    ) -> str:
+        return await self.import_image(
+            src=filename, repository=repository, tag=tag, changes=changes
+        )
+
+    async def import_image_from_stream(
+        self,
+        stream: Any,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: Sequence[str] | None = None,
+    ) -> str:
+        return await self.import_image(
+            src=stream, stream_src=True, repository=repository, tag=tag, changes=changes
+        )
+
+    async def import_image_from_url(
+        self,
+        url: str,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: Sequence[str] | None = None,
+    ) -> str:
+        return await self.import_image(src=url, repository=repository, tag=tag, changes=changes)
+
+    async def import_image_from_image(
+        self,
+        image: str,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: Sequence[str] | None = None,
+    ) -> str:
+        return await self.import_image(
+            image=image, repository=repository, tag=tag, changes=changes
+        )
+
+    # ------------------------------------------------------------------ registry
+
+    async def push(
+        self,
+        repository: str,
+        tag: str | None = None,
+        stream: bool = False,
+        auth_config: Mapping[str, Any] | None = None,
+        decode: bool = False,
+    ) -> PullResult:
+        """Push ``repository`` (``name:tag`` or with ``tag``) to its registry.
+
+        As :meth:`pull`: an error the daemon reports inside the progress stream raises
+        :class:`~ctrproto.errors.StreamError` (docker-py hands it back as text).  A stream
+        yields raw progress bytes, or dicts with ``decode=True``; otherwise the whole progress
+        text is returned once the push has finished.
+        """
+        call = image_calls.push(repository, tag, auth_config)
+        pieces = (await self._perform(call)).aiter_raw()
+        if stream and decode:
+            return json_values(pieces, raise_on_error=True)
+        checked = checked_progress(pieces)
+        if stream:
+            return checked
+        return (await collect(checked)).decode("utf-8", "replace")
+
+    async def inspect_distribution(
+        self, image: Any, auth_config: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The registry's descriptor and platforms of ``image`` (asks the registry)."""
+        call = image_calls.inspect_distribution(
+            await self.ensure_api_version(), image, auth_config
+        )
+        return await self._json(call)
+
+    async def search(self, term: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """Search Docker Hub (through the daemon)."""
+        return await self._json(image_calls.search(term, limit))
+
+    # ------------------------------------------------------------------ local images
+
+    async def history(self, image: Any) -> list[dict[str, Any]]:
+        return await self._json(image_calls.history(image))
+
+    async def prune_images(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Delete unused images; ``ImagesDeleted`` and ``SpaceReclaimed``."""
+        return await self._json(
+            image_calls.prune_images(await self.ensure_api_version(), filters)
+        )

@@ -154,3 +154,131 @@ def config_proxies(environment: Mapping[str, str] | None = None) -> Mapping[str,
         return None  # no readable config: no proxies, as the CLI behaves
     proxies = data.get("proxies") if isinstance(data, dict) else None
     return proxies if isinstance(proxies, Mapping) else None
+
+
+# ---------------------------------------------------------------------- the CLI's config.json
+
+#: Where the docker CLI keeps its configuration, relative to the home directory.
+CONFIG_FILENAME = os.path.join(".docker", "config.json")
+#: The pre-1.7 CLI's credentials file, still read when no config.json exists (as docker-py).
+LEGACY_CONFIG_FILENAME = ".dockercfg"
+
+
+def find_config_file(
+    config_path: str | None = None, environment: Mapping[str, str] | None = None
+) -> str | None:
+    """The first existing file of: ``config_path``, ``$DOCKER_CONFIG/config.json``,
+    ``~/.docker/config.json``, ``~/.dockercfg`` (docker-py's order); ``None`` if none exists."""
+    env = os.environ if environment is None else environment
+    home = env.get("HOME") or os.path.expanduser("~")
+    candidates = [
+        config_path,
+        os.path.join(env["DOCKER_CONFIG"], "config.json") if env.get("DOCKER_CONFIG") else None,
+        os.path.join(home, CONFIG_FILENAME),
+        os.path.join(home, LEGACY_CONFIG_FILENAME),
+    ]
+    for candidate in candidates:
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def load_general_config(
+    config_path: str | None = None, environment: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The CLI's config.json as a dict (``APIClient._general_configs``); ``{}`` when there is
+    none or it is not JSON (a legacy ``.dockercfg``), as docker-py answers."""
+    path = find_config_file(config_path, environment)
+    if path is None:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def proxy_entry(general_config: Mapping[str, Any], base_url: str | None) -> Mapping[str, Any]:
+    """The ``proxies`` entry for the address the client was given (``base_url`` exactly as
+    passed, ``None`` included), else ``default``: docker-py's choice."""
+    proxies = general_config.get("proxies") or {}
+    if not isinstance(proxies, Mapping):
+        return {}
+    entry = proxies[base_url] if base_url in proxies else proxies.get("default", {})
+    return entry if isinstance(entry, Mapping) else {}
+
+
+def requests_base_url(base_url: str | None, tls: Any = False) -> str:
+    """docker-py's ``APIClient.base_url`` for a daemon address: the URL prefix its requests
+    session uses (``http+docker://localhost`` for a Unix socket, ``http+docker://ssh`` for
+    SSH, ``http[s]://host:port`` for TCP).  Code that builds URLs from it keeps working."""
+    address = parse_address(base_url)
+    if address.scheme == "unix":
+        return "http+docker://localhost"
+    if address.scheme == "ssh":
+        return "http+docker://ssh"
+    given = (base_url or "").strip().lower()
+    if given.startswith("http://"):
+        scheme = "http"
+    elif given.startswith("https://"):
+        scheme = "https"
+    else:
+        scheme = "https" if (tls or address.tls) else "http"
+    host = f"[{address.host}]" if ":" in address.host else address.host
+    return f"{scheme}://{host}:{address.port}"
+
+
+class ProxyConfig(dict):  # type: ignore[type-arg]  # docker-py's is a plain dict too
+    """The proxy settings of a client (``APIClient._proxy_configs``), docker-py's
+    ``ProxyConfig``: ``http``, ``https``, ``ftp`` and ``no_proxy``, each ``None`` when unset."""
+
+    @property
+    def http(self) -> str | None:
+        return self.get("http")
+
+    @property
+    def https(self) -> str | None:
+        return self.get("https")
+
+    @property
+    def ftp(self) -> str | None:
+        return self.get("ftp")
+
+    @property
+    def no_proxy(self) -> str | None:
+        return self.get("no_proxy")
+
+    @staticmethod
+    def from_dict(config: Mapping[str, Any]) -> ProxyConfig:
+        """From a config.json ``proxies`` entry (``httpProxy``, ``httpsProxy`` ...)."""
+        return ProxyConfig(
+            http=config.get("httpProxy"),
+            https=config.get("httpsProxy"),
+            ftp=config.get("ftpProxy"),
+            no_proxy=config.get("noProxy"),
+        )
+
+    def get_environment(self) -> dict[str, str]:
+        """The variables a container gets, lower- and upper-case, as the CLI sets them."""
+        env: dict[str, str] = {}
+        for name in ("http", "https", "ftp", "no_proxy"):
+            value = self.get(name)
+            if value:
+                variable = name if name == "no_proxy" else f"{name}_proxy"
+                env[variable] = env[variable.upper()] = value
+        return env
+
+    def inject_proxy_environment(self, environment: list[str] | None) -> list[str] | None:
+        """``environment`` (``K=V`` strings) with the proxy variables put first, so that the
+        caller's own settings win."""
+        if not self:
+            return environment
+        proxy_env = [f"{key}={value}" for key, value in self.get_environment().items()]
+        return proxy_env + environment if environment else proxy_env
+
+    def __str__(self) -> str:
+        return (
+            f"ProxyConfig(http={self.http}, https={self.https}, ftp={self.ftp}, "
+            f"no_proxy={self.no_proxy})"
+        )

@@ -34,7 +34,7 @@ def test_from_env_uses_docker_host(docker_host: str, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("DOCKER_TLS_VERIFY", raising=False)
     monkeypatch.delenv("DOCKER_CERT_PATH", raising=False)
     with ctrproto.from_env(timeout=30) as docker:
-        assert docker.api.base_url == docker_host
+        assert docker.api.daemon_url == docker_host
         assert docker.api.timeout == 30
         assert docker.ping()
     with DockerClient.from_env(environment={"DOCKER_HOST": docker_host}) as docker:

@@ -15,12 +15,21 @@ from collections.abc import AsyncIterable, Mapping
 from typing import Any, TypeVar
 
 from .._backends import asyncio as backend
+from ..auth import (
+    INDEX_NAME,
+    INDEX_URL,
+    AuthConfig,
+    load_config,
+    resolve_authconfig,
+    resolve_repository_name,
+)
+from ..config import ProxyConfig, load_general_config, proxy_entry, requests_base_url
 from ..engine import endpoints
 from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from ..engine.endpoints import DEFAULT, Call
 from ..engine.responses import MAX_ERROR_BODY, REDIRECTS, api_error, redirect_error
 from ..engine.versions import negotiate, normalize_version
-from ..errors import DockerConnectionError, InvalidVersion
+from ..errors import DockerConnectionError, InvalidAddress, InvalidVersion
 from ..protocol.request import DEFAULT_USER_AGENT, Request, build_request
 from ..transport.base import AsyncTransport
 from .connection_pool import AsyncConnectionPool
@@ -49,7 +58,8 @@ class AsyncClientCore:
         transport: AsyncTransport | None = None,
         **transport_options: Any,
     ) -> None:
-        self.base_url = base_url or "unix:///var/run/docker.sock"
+        #: The daemon's address, as given (``DOCKER_HOST`` forms).
+        self.daemon_url = base_url or "unix:///var/run/docker.sock"
         self.timeout = timeout
         self.user_agent = user_agent
         #: Headers sent with every request, as docker-py's ``APIClient.headers`` (testcontainers
@@ -59,15 +69,31 @@ class AsyncClientCore:
         self._transport = transport or backend.make_transport(
             base_url, tls=tls, use_ssh_client=use_ssh_client, **transport_options
         )
+        #: docker-py's ``base_url``: the URL prefix of its requests (``http+docker://localhost``
+        #: for a Unix socket), which code built on docker-py compares and formats URLs with.
+        self.base_url = _requests_base_url(base_url, tls)
+        #: The docker CLI's config.json (``{}`` without one), read once, as docker-py does;
+        #: its ``detachKeys``, ``HttpHeaders`` and ``proxies`` apply to this client's requests.
+        self._general_configs: dict[str, Any] = load_general_config()
+        proxies = proxy_entry(self._general_configs, base_url)
+        #: This daemon's ``proxies`` entry (``httpProxy`` ...), injected into new containers.
+        self._proxy_entry: Mapping[str, str] = {
+            key: value for key, value in proxies.items() if isinstance(value, str)
+        }
+        self._proxy_configs = ProxyConfig.from_dict(proxies)
+        # As docker-py, the credential sections move out of _general_configs into here.
+        self._auth_configs: AuthConfig = load_config(
+            config_dict=self._general_configs, credstore_env=credstore_env
+        )
         self._pool = AsyncConnectionPool(self._transport, max_idle=max_pool_size)
         # A client dropped without close() still gives its connections back (no ResourceWarning
         # for the idle sockets); the finalizer holds the pool, never the client.
         self._finalizer = weakref.finalize(self, _close_quietly, self._pool)
         self._driver = AsyncHTTPDriver(self._pool)
         self._version_lock = backend.Lock()
-        self._version: str | None = None
+        self._negotiated: str | None = None
         if version is not None and version.lower() != "auto":
-            self._version = normalize_version(version)
+            self._negotiated = normalize_version(version)
 
     # ------------------------------------------------------------------ version
 
@@ -76,7 +102,12 @@ class AsyncClientCore:
     def api_version(self) -> str | None:
         """The API version in use, or ``None`` until negotiated (see :meth:`ensure_api_version`):
         a property cannot await."""
-        return self._version
+        return self._negotiated
+
+    @property
+    def _version(self) -> str | None:
+        """docker-py's name for :attr:`api_version`."""
+        return self._negotiated
 
     # unasync: sync-only
     # @property
@@ -84,15 +115,24 @@ class AsyncClientCore:
     #     """The API version in use; negotiated with the daemon on first need ("auto")."""
     #     return self.ensure_api_version()
     #
+    # @property
+    # def _version(self) -> str:
+    #     """docker-py's name for :attr:`api_version` (``'1.41'``); negotiates on first read."""
+    #     return self.ensure_api_version()
+    #
     # unasync: end
+    @_version.setter
+    def _version(self, value: str) -> None:
+        self._negotiated = normalize_version(value)
+
     async def ensure_api_version(self) -> str:
         """The API version in use, negotiated with the daemon the first time ("auto")."""
-        version = self._version
+        version = self._negotiated
         if version is None:
             async with self._version_lock:
-                if self._version is None:
-                    self._version = await self._negotiate_version()
-                version = self._version
+                if self._negotiated is None:
+                    self._negotiated = await self._negotiate_version()
+                version = self._negotiated
         return version
 
     async def _negotiate_version(self) -> str:
@@ -100,6 +140,31 @@ class AsyncClientCore:
         if not isinstance(info, dict) or "ApiVersion" not in info:
             raise InvalidVersion(f"the daemon's /version answer has no ApiVersion: {info!r}")
         return negotiate(str(info["ApiVersion"]), info.get("MinAPIVersion"))
+
+    # ------------------------------------------------------------------ configuration
+
+    def _auth_config_for(self, repository: str) -> dict[str, Any] | None:
+        """The credentials pull and push send for ``repository`` when given none: its
+        registry's entry in the CLI's config (a credential helper's answer included), or
+        ``None`` for an anonymous request.  Reads the config again while none is cached, as
+        docker-py's ``auth.get_config_header`` does.  (A helper is a subprocess: under asyncio
+        this briefly blocks the loop.)"""
+        registry, _ = resolve_repository_name(repository)
+        if not self._auth_configs or self._auth_configs.is_empty:
+            self._auth_configs = load_config(credstore_env=self.credstore_env)
+        return resolve_authconfig(self._auth_configs, registry, credstore_env=self.credstore_env)
+
+    def _all_auth_configs(self) -> dict[str, Any] | None:
+        """Every credential the CLI's config holds, as a build sends them
+        (``X-Registry-Config``), or ``None`` when there are none; docker-py's rules: with a
+        ``credsStore``, Docker Hub's entry is also given under the full index URL."""
+        if not self._auth_configs or self._auth_configs.is_empty:
+            self._auth_configs = load_config(credstore_env=self.credstore_env)
+        everything = self._auth_configs.get_all_credentials()
+        creds_store = self._auth_configs.creds_store
+        if creds_store and INDEX_URL not in everything and INDEX_NAME in everything:
+            everything[INDEX_URL] = everything.get(INDEX_NAME, {})
+        return everything or None
 
     # ------------------------------------------------------------------ performing calls
 
@@ -119,21 +184,23 @@ class AsyncClientCore:
         )
 
     def _headers_for(self, call: Call[Any]) -> tuple[str, Mapping[str, str] | None]:
-        """The ``User-Agent`` and the other headers of a request: the client's, then the call's.
+        """The ``User-Agent`` and the other headers of a request: the client's, then the call's,
+        then config.json's ``HttpHeaders`` (docker-py puts those over the call's).
 
         Most clients hold only their ``User-Agent``, which takes no merging per request.
         """
         common = self.headers
-        if len(common) == 1 and "User-Agent" in common:
+        configured = self._general_configs.get("HttpHeaders")
+        if len(common) == 1 and "User-Agent" in common and not configured:
             return common["User-Agent"], call.headers
         user_agent = self.user_agent
         merged: dict[str, str] = {}
-        for name, value in common.items():
-            if name.lower() == "user-agent":
-                user_agent = value
-            else:
-                merged[name] = value
-        merged.update(call.headers or {})
+        for layer in (common, call.headers or {}, configured or {}):
+            for name, value in layer.items():
+                if str(name).lower() == "user-agent":
+                    user_agent = str(value)
+                else:
+                    merged[str(name)] = str(value)
         return user_agent, merged
 
     def _timeout(self, call: Call[Any]) -> float | None:
@@ -257,6 +324,15 @@ class AsyncClientCore:
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
+
+
+def _requests_base_url(base_url: str | None, tls: Any) -> str:
+    """docker-py's ``base_url`` for the address; an address only a custom transport
+    understands keeps its own spelling."""
+    try:
+        return requests_base_url(base_url, tls)
+    except InvalidAddress:
+        return base_url or ""
 
 
 def _close_quietly(pool: AsyncConnectionPool) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-from ..config import config_proxies, kwargs_from_env
-from ..engine.create_config import select_proxy_config
+from ..config import kwargs_from_env
 from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from .api_client import AsyncAPIClient
 from .containers import AsyncContainerCollection
@@ -27,7 +26,6 @@ class AsyncDockerClient:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.api = AsyncAPIClient(*args, **kwargs)
-        self._proxy_config: Mapping[str, str] | None = None
 
     @classmethod
     def from_env(
@@ -75,19 +73,31 @@ class AsyncDockerClient:
         return AsyncVolumeCollection(client=self)
 
     def proxy_config(self) -> Mapping[str, str]:
-        """This daemon's entry of ``proxies`` in the docker CLI's config.json (read once).
+        """This daemon's entry of ``proxies`` in the docker CLI's config.json (read once, by
+        the low-level client: its ``_proxy_configs``).
 
         ``run()``/``create()`` inject it into the container's environment unless
         ``use_config_proxy=False``, as docker-py does.
         """
-        if self._proxy_config is None:
-            self._proxy_config = select_proxy_config(config_proxies(), self.api.base_url)
-        return self._proxy_config
+        return self.api._proxy_entry
 
     # ------------------------------------------------------------------ daemon
 
     async def ping(self) -> bool:
         return await self.api.ping()
+
+    async def events(self, *args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+        """The daemon's events; the arguments of :meth:`AsyncAPIClient.events`."""
+        return await self.api.events(*args, **kwargs)
+
+    async def df(self) -> dict[str, Any]:
+        """Disk usage of images, containers, volumes and build cache."""
+        return await self.api.df()
+
+    async def login(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Check and keep registry credentials; the arguments of
+        :meth:`AsyncAPIClient.login`."""
+        return await self.api.login(*args, **kwargs)
 
     async def version(self, api_version: bool = True) -> dict[str, Any]:
         return await self.api.version(api_version)
@@ -106,7 +116,7 @@ class AsyncDockerClient:
         await self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {self.api.base_url}>"
+        return f"<{type(self).__name__}: {self.api.daemon_url}>"
 
 
 def from_env(**kwargs: Any) -> AsyncDockerClient:

@@ -38,6 +38,13 @@ class AsyncContainerApiMixin(AsyncClientCore):
     async def inspect_container(self, container: Any) -> dict[str, Any]:
         return await self._json(endpoints.inspect_container(container))
 
+    async def port(self, container: Any, private_port: int | str) -> list[Any] | None:
+        """The host bindings of ``private_port`` (``[{"HostIp": ..., "HostPort": ...}]``), or
+        ``None`` when it is not published; ``"53/udp"`` names the protocol, else tcp, udp and
+        sctp are tried in turn (``docker port``)."""
+        inspected = await self._json(endpoints.inspect_container(container))
+        return endpoints.host_ports(inspected, private_port)
+
     async def diff(self, container: Any) -> list[dict[str, Any]]:
         """Filesystem changes (``Path``, ``Kind``); the daemon's ``null`` becomes ``[]``."""
         return await self._json(endpoints.diff(container))
@@ -92,6 +99,8 @@ class AsyncContainerApiMixin(AsyncClientCore):
 
         ``ports`` lists ports to expose and ``volumes`` container paths, as in docker-py; bind
         them with ``host_config=client.create_host_config(port_bindings=..., binds=...)``.
+        With ``use_config_proxy`` the proxies of the CLI's config.json for this daemon go into
+        the environment (first, so that ``environment`` wins), as docker-py does.
         """
         return await self._json(
             endpoints.create_container(
@@ -121,6 +130,7 @@ class AsyncContainerApiMixin(AsyncClientCore):
                 stop_timeout=stop_timeout,
                 use_config_proxy=use_config_proxy,
                 platform=platform,
+                proxy_config=self._proxy_entry,
             )
         )
 

@@ -35,8 +35,11 @@ class AsyncExecApiMixin(AsyncClientCore):
     ) -> dict[str, Any]:
         """Prepare a process in the container; returns ``{"Id": ...}`` for :meth:`exec_start`.
 
-        409 (``Conflict``) when the container is not running.
+        409 (``Conflict``) when the container is not running.  ``detach_keys`` defaults to
+        the ``detachKeys`` of the CLI's config.json, as docker-py's does.
         """
+        if not detach_keys:
+            detach_keys = self._general_configs.get("detachKeys")
         return await self._json(
             endpoints.exec_create(
                 await self.ensure_api_version(), container, cmd, stdout, stderr, stdin, tty,

@@ -1,11 +1,16 @@
-"""Daemon-wide endpoints: ping, version, info."""
+"""Daemon-wide endpoints: ping, version, info, events, disk usage and registry login."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncGenerator
 from typing import Any
 
-from ..engine import endpoints
+from ..auth import INDEX_NAME, load_config
+from ..engine import endpoints, system_calls
 from .client_core import AsyncClientCore
+from .http_driver import AsyncResponse
+from .stream_shapes import json_values
 
 
 class AsyncSystemApiMixin(AsyncClientCore):
@@ -19,3 +24,81 @@ class AsyncSystemApiMixin(AsyncClientCore):
 
     async def info(self) -> dict[str, Any]:
         return await self._json(endpoints.info())
+
+    async def df(self) -> dict[str, Any]:
+        """Disk usage: ``LayersSize``, ``Images``, ``Containers``, ``Volumes``, ``BuildCache``."""
+        return await self._json(system_calls.df(await self.ensure_api_version()))
+
+    async def events(
+        self,
+        since: Any = None,
+        until: Any = None,
+        filters: dict[str, Any] | None = None,
+        decode: bool | None = None,
+    ) -> AsyncGenerator[Any, None]:
+        """The daemon's events, each handed out as soon as it arrives: the bytes of one event
+        (its JSON line), or with ``decode=True`` the decoded dict.
+
+        ``since``/``until`` take a ``datetime`` or epoch seconds; with ``until`` the stream ends
+        by itself once the daemon reaches it, otherwise it follows until closed.  The request
+        is sent here, so an error status raises from this call, not from the first ``next``.
+        """
+        # TODO(coordinator): return H5's cancellable stream wrapper (stream_shapes) once it
+        # lands, so that close() from another thread ends a blocked read as docker-py's
+        # CancellableStream does; until then closing the generator closes the connection.
+        call = system_calls.events(since, until, filters)
+        return _events_of(await self._perform(call), bool(decode))
+
+    async def login(
+        self,
+        username: str,
+        password: str | None = None,
+        email: str | None = None,
+        registry: str | None = None,
+        reauth: bool = False,
+        dockercfg_path: str | None = None,
+    ) -> dict[str, Any]:
+        """Check credentials with a registry (``docker login``) and keep them for pull/push.
+
+        As docker-py: the CLI's config (``dockercfg_path`` when it exists) is read when nothing
+        is cached yet; credentials already known for ``registry`` under the same ``username``
+        are returned as they are, without asking the daemon, unless ``reauth``.
+        """
+        if dockercfg_path and os.path.exists(dockercfg_path):
+            self._auth_configs = load_config(dockercfg_path, credstore_env=self.credstore_env)
+        elif not self._auth_configs or self._auth_configs.is_empty:
+            self._auth_configs = load_config(credstore_env=self.credstore_env)
+        known = self._auth_configs.resolve_authconfig(registry)
+        if known and known.get("username") == username and not reauth:
+            return known
+        call = system_calls.login(username, password, email, registry)
+        async with await self._perform(call) as response:
+            answer = call.result(await response.json())
+        if response.status_code == 200:
+            self._auth_configs.add_auth(
+                registry or INDEX_NAME,
+                system_calls.login_entry(username, password, email, registry),
+            )
+        return answer
+
+    def reload_config(self, dockercfg_path: str | None = None) -> None:
+        """Read the credentials from the CLI's config again (or from ``dockercfg_path``)."""
+        self._auth_configs = load_config(dockercfg_path, credstore_env=self.credstore_env)
+
+
+async def _events_of(response: AsyncResponse, decode: bool) -> AsyncGenerator[Any, None]:
+    """Each event of the response, its raw line or decoded; closing the generator (or its
+    end) closes the response, and so the connection."""
+    try:
+        if decode:
+            async for event in json_values(response.aiter_raw()):
+                yield event
+        else:
+            lines = system_calls.event_lines()
+            async for piece in response.aiter_raw():
+                for line in lines.feed(piece):
+                    yield line
+            for line in lines.close():
+                yield line
+    finally:
+        response.close()

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .endpoints_container_io import ContainerIOMixin
 from .endpoints_containers import ContainerApiMixin
 from .endpoints_exec import ExecApiMixin
@@ -11,6 +14,7 @@ from .endpoints_images import ImageApiMixin
 from .endpoints_networks import NetworkApiMixin
 from .endpoints_system import SystemApiMixin
 from .endpoints_volumes import VolumeApiMixin
+from .hijacked_socket import HijackedSocket
 
 
 class APIClient(
@@ -29,6 +33,19 @@ class APIClient(
     once with the daemon, the default) or an explicit ``"1.41"``; ``timeout`` bounds connecting
     and each read of an ordinary request (streams that follow output are not cut by it).
     """
+
+    def attach_socket(
+        self, container: Any, params: Mapping[str, Any] | None = None, ws: bool = False
+    ) -> HijackedSocket:
+        """The hijacked attach connection: read output, write stdin, half-close it for EOF.
+
+        ``params`` defaults to stdout, stderr and stream; add ``stdin=1`` to write.  Without a
+        ``detachKeys`` entry the CLI config's ``detachKeys`` is sent, as docker-py does.
+        """
+        query = dict(params) if params is not None else {"stdout": 1, "stderr": 1, "stream": 1}
+        if "detachKeys" not in query and "detachKeys" in self._general_configs:
+            query["detachKeys"] = self._general_configs["detachKeys"]
+        return super().attach_socket(container, query or None, ws)
 
     def __enter__(self) -> APIClient:
         return self

@@ -4,11 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
-from ..config import config_proxies, kwargs_from_env
-from ..engine.create_config import select_proxy_config
+from ..config import kwargs_from_env
 from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from .api_client import APIClient
 from .containers import ContainerCollection
@@ -29,7 +28,6 @@ class DockerClient:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.api = APIClient(*args, **kwargs)
-        self._proxy_config: Mapping[str, str] | None = None
 
     @classmethod
     def from_env(
@@ -77,19 +75,31 @@ class DockerClient:
         return VolumeCollection(client=self)
 
     def proxy_config(self) -> Mapping[str, str]:
-        """This daemon's entry of ``proxies`` in the docker CLI's config.json (read once).
+        """This daemon's entry of ``proxies`` in the docker CLI's config.json (read once, by
+        the low-level client: its ``_proxy_configs``).
 
         ``run()``/``create()`` inject it into the container's environment unless
         ``use_config_proxy=False``, as docker-py does.
         """
-        if self._proxy_config is None:
-            self._proxy_config = select_proxy_config(config_proxies(), self.api.base_url)
-        return self._proxy_config
+        return self.api._proxy_entry
 
     # ------------------------------------------------------------------ daemon
 
     def ping(self) -> bool:
         return self.api.ping()
+
+    def events(self, *args: Any, **kwargs: Any) -> Generator[Any, None, None]:
+        """The daemon's events; the arguments of :meth:`APIClient.events`."""
+        return self.api.events(*args, **kwargs)
+
+    def df(self) -> dict[str, Any]:
+        """Disk usage of images, containers, volumes and build cache."""
+        return self.api.df()
+
+    def login(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Check and keep registry credentials; the arguments of
+        :meth:`APIClient.login`."""
+        return self.api.login(*args, **kwargs)
 
     def version(self, api_version: bool = True) -> dict[str, Any]:
         return self.api.version(api_version)
@@ -108,7 +118,7 @@ class DockerClient:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {self.api.base_url}>"
+        return f"<{type(self).__name__}: {self.api.daemon_url}>"
 
 
 def from_env(**kwargs: Any) -> DockerClient:

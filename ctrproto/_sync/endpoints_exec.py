@@ -37,8 +37,11 @@ class ExecApiMixin(ClientCore):
     ) -> dict[str, Any]:
         """Prepare a process in the container; returns ``{"Id": ...}`` for :meth:`exec_start`.
 
-        409 (``Conflict``) when the container is not running.
+        409 (``Conflict``) when the container is not running.  ``detach_keys`` defaults to
+        the ``detachKeys`` of the CLI's config.json, as docker-py's does.
         """
+        if not detach_keys:
+            detach_keys = self._general_configs.get("detachKeys")
         return self._json(
             endpoints.exec_create(
                 self.ensure_api_version(), container, cmd, stdout, stderr, stdin, tty,

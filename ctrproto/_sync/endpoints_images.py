@@ -204,7 +204,7 @@ class ImageApiMixin(ClientCore):
     def _build_proxy_args(self) -> dict[str, str]:
         """The CLI config's proxy settings for this daemon, as build args (docker-py's
         ``use_config_proxy``)."""
-        entry = select_proxy_config(config_proxies(), self.base_url)
+        entry = select_proxy_config(config_proxies(), self.daemon_url)
         pairs = (item.split("=", 1) for item in proxy_environment(entry))
         return {key: value for key, value in pairs}
 

@@ -105,6 +105,7 @@ def container_create_request(
     host_config: Mapping[str, Any] | None = None,
     networking_config: Mapping[str, Any] | None = None,
     runtime: str | None = None,
+    proxy_config: Mapping[str, str] | None = None,
     **kwargs: Any,
 ) -> CreateRequest:
     """The create request for docker-py's ``APIClient.create_container`` keywords.
@@ -112,12 +113,14 @@ def container_create_request(
     ``kwargs`` are the keywords both dialects share (``hostname``, ``environment``, ``labels``,
     ``healthcheck``, ``mac_address`` ...).  No HostConfig is sent unless one is given (or
     ``runtime`` needs one), as docker-py does: the daemon then applies its defaults.
+    ``proxy_config`` is the config.json proxy entry injected into the environment (unless
+    ``use_config_proxy=False``).
     """
     network_mode = (host_config or {}).get("NetworkMode")
     shared = dict(kwargs)
     if network_mode and shared.get("mac_address"):
         shared["network_mode"] = network_mode
-    request = build_create_request(api_version, image, command, None, **shared)
+    request = build_create_request(api_version, image, command, proxy_config, **shared)
     body = request.body
     body.pop("HostConfig", None)
     hc = dict(host_config) if host_config else {}

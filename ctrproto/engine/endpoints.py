@@ -172,6 +172,24 @@ def container_tty(inspected: Mapping[str, Any]) -> bool:
     return bool(inspected["Config"].get("Tty"))
 
 
+def host_ports(inspected: Mapping[str, Any], private_port: int | str) -> list[Any] | None:
+    """docker-py's ``port()`` answer from an inspect: the ``HostIp``/``HostPort`` bindings of
+    ``private_port`` (``"80/udp"`` names the protocol; a bare port tries tcp, udp, sctp), or
+    ``None`` (no such binding, or no port table at all, as with ``network_mode="host"``)."""
+    table = (inspected.get("NetworkSettings") or {}).get("Ports")
+    if table is None:
+        return None
+    port = str(private_port)
+    if "/" in port:
+        return cast("list[Any] | None", table.get(port))
+    found: list[Any] | None = None
+    for protocol in ("tcp", "udp", "sctp"):
+        found = table.get(f"{port}/{protocol}")
+        if found:
+            break
+    return found
+
+
 def create_container_from_config(
     api_version: str,
     config: Mapping[str, Any],
@@ -191,10 +209,16 @@ def create_container_from_config(
 def create_container(
     api_version: str, image: str, command: str | list[str] | None = None, **kwargs: Any
 ) -> Call[dict[str, Any]]:
-    """``APIClient.create_container`` keywords (``None`` meaning "not given") to the request."""
+    """``APIClient.create_container`` keywords (``None`` meaning "not given") to the request.
+
+    ``proxy_config`` is the client's config.json proxy entry (``httpProxy`` ...): its variables
+    go first in the environment unless ``use_config_proxy=False``, as docker-py injects them.
+    """
     special = {
         key: kwargs.pop(key, None)
-        for key in ("ports", "volumes", "host_config", "networking_config", "runtime")
+        for key in (
+            "ports", "volumes", "host_config", "networking_config", "runtime", "proxy_config"
+        )
     }
     # Imported on use: the keyword conversion is the package's largest module, and only the
     # create calls need it (it keeps `import ctrproto` quick).

@@ -6,6 +6,8 @@ without I/O) <- ``_backends`` (what differs per world) <- ``_async`` (both clien
 with async/await) -> ``_sync`` (generated from it by ``scripts/unasync``).  ``api``, ``models``
 and ``aio`` are the public homes, re-exporting the clients.
 
+:func:`install_as_docker` serves ctrproto under docker-py's module names.
+
 The facade and ``types`` load on first use (PEP 562): a script that only needs the low-level
 client, or a pipeline started often, does not pay for the keyword-conversion tables at import.
 """
@@ -32,8 +34,24 @@ __all__ = [
     "__version__",
     "errors",
     "from_env",
+    "install_as_docker",
     "types",
 ]
+
+
+def install_as_docker() -> None:
+    """Make ``import docker`` (and every public ``docker.*`` module path) resolve to ctrproto.
+
+    PyMySQL's ``install_as_MySQLdb()`` pattern: call it once, before anything imports docker,
+    and code written against docker-py 7.2 (testcontainers, for one) runs on ctrproto unchanged.
+    It registers ctrproto's own modules in ``sys.modules`` (see :mod:`ctrproto.docker_compat`,
+    whose ``MODULES`` lists them), whether or not docker-py is installed.  If docker-py was
+    already imported, its entries are replaced and a ``DockerAlreadyImportedWarning`` is issued:
+    names bound from it before the call keep referring to docker-py.  Idempotent.
+    """
+    from .docker_compat import install
+
+    install()
 
 
 def __getattr__(name: str) -> Any:

@@ -142,13 +142,34 @@ class DeprecatedMethod(DockerException):
 
 
 class ContextException(DockerException):
-    """A docker CLI context cannot be read."""
+    """A docker CLI context cannot be read, written or used; ``msg`` says why (docker-py's)."""
+
+    def __init__(self, msg: Any = "") -> None:
+        super().__init__(msg)
+        self.msg = msg
 
 
 class ContextNotFound(ContextException):
+    """No context of that name in the store (also a :class:`ContextException`, which
+    docker-py's is not: catching the broader class catches it too)."""
+
     def __init__(self, name: str) -> None:
         super().__init__(f"context '{name}' not found")
         self.name = name
+
+
+class ContextAlreadyExists(ContextException):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"context {name} already exists")
+        self.name = name
+
+
+class MissingContextParameter(ContextException):
+    """A context operation was called without the parameter it needs (``name``)."""
+
+    def __init__(self, param: str) -> None:
+        super().__init__(f"missing parameter: {param}")
+        self.param = param
 
 
 class ContainerError(DockerException):
@@ -283,6 +304,54 @@ class ReadTimeout(Timeout):
     pass
 
 
+def create_unexpected_kwargs_error(name: str, kwargs: Mapping[str, Any]) -> TypeError:
+    """The ``TypeError`` Python would raise for unknown keywords of ``name()`` (docker-py's)."""
+    quoted = [f"'{key}'" for key in sorted(kwargs)]
+    got = (
+        "got an unexpected keyword argument"
+        if len(quoted) == 1
+        else ("got unexpected keyword arguments")
+    )
+    return TypeError(f"{name}() {got} {', '.join(quoted)}")
+
+
+_IMAGE_NOT_FOUND_FRAGMENTS = (
+    "no such image",
+    "not found: does not exist or no pull access",
+    "repository does not exist",
+    "was found but does not match the specified platform",
+)
+
+
+def create_api_error_from_http_exception(e: Any) -> APIError:
+    """Raise the :class:`APIError` for an HTTP error that carries a ``response``.
+
+    docker-py's helper for ``requests.HTTPError``; here any object with a ``response`` having
+    ``status_code``, ``reason``, ``url`` and ``json()``/``text`` (or ``content``) serves, so code
+    that wraps its own ``requests`` calls the docker-py way keeps working.  Always raises.
+    """
+    response = e.response
+    try:
+        explanation = str(response.json()["message"])
+    except Exception:
+        text = getattr(response, "text", None)
+        if text is None:
+            text = bytes(getattr(response, "content", b"") or b"").decode("utf-8", "replace")
+        explanation = str(text or "").strip()
+    status = int(response.status_code)
+    cls = status_error_class(status)
+    if status == 404 and any(f in explanation.lower() for f in _IMAGE_NOT_FOUND_FRAGMENTS):
+        cls = ImageNotFound
+    info = ResponseInfo(
+        status,
+        reason=str(getattr(response, "reason", "") or ""),
+        headers=dict(getattr(response, "headers", None) or {}),
+        content=bytes(getattr(response, "content", b"") or b""),
+        url=str(getattr(response, "url", "") or ""),
+    )
+    raise cls(e, response=info, explanation=explanation) from e
+
+
 def status_error_class(status_code: int) -> type[APIError]:
     """The exception class a daemon error status maps to (before image-specific refinement)."""
     if status_code == 404:
@@ -298,4 +367,9 @@ __all__ = [
     name
     for name, value in dict(globals()).items()
     if isinstance(value, type) and issubclass(value, BaseException)
-] + ["ResponseInfo", "status_error_class"]
+] + [
+    "ResponseInfo",
+    "create_api_error_from_http_exception",
+    "create_unexpected_kwargs_error",
+    "status_error_class",
+]

@@ -20,18 +20,25 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ctrproto"
 RANKS = {
     "errors": 0,
     "_version": 0,
+    "version": 0,
     "protocol": 1,
     "transport": 2,
+    "tls": 2,
     "types": 3,
     "engine": 3,
+    "constants": 3,
     "config": 4,
     "auth": 4,
+    "utils": 4,
+    "context": 4,
     "_backends": 5,
     "_async": 6,
     "_sync": 6,
     "api": 7,
     "models": 7,
     "aio": 7,
+    "client": 7,
+    "docker_compat": 8,
 }
 SANS_IO = ("protocol", "engine", "types")
 IO_MODULES = {

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.versions import version_gte
 from .containers import AsyncContainer
 from .resource import AsyncCollection, AsyncModel
+
+if TYPE_CHECKING:
+    from .api_client import AsyncAPIClient
 
 __all__ = ["AsyncNetwork", "AsyncNetworkCollection"]
 
@@ -45,7 +48,7 @@ class AsyncNetwork(AsyncModel):
             found.append(await self.client.containers.get(cid))
         return found
 
-    def _api(self) -> Any:
+    def _api(self) -> AsyncAPIClient:
         if self.client is None:
             raise RuntimeError(f"{self!r} is not bound to a client")
         return self.client.api

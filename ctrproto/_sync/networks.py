@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.versions import version_gte
 from .containers import Container
 from .resource import Collection, Model
+
+if TYPE_CHECKING:
+    from .api_client import APIClient
 
 __all__ = ["Network", "NetworkCollection"]
 
@@ -47,7 +50,7 @@ class Network(Model):
             found.append(self.client.containers.get(cid))
         return found
 
-    def _api(self) -> Any:
+    def _api(self) -> APIClient:
         if self.client is None:
             raise RuntimeError(f"{self!r} is not bound to a client")
         return self.client.api

@@ -1,5 +1,5 @@
 """``docker.models.images``: the image model and collection of the sync facade."""
 
-from .._sync.images import Image, ImageCollection
+from .._sync.images import Image, ImageCollection, RegistryData
 
-__all__ = ["Image", "ImageCollection"]
+__all__ = ["Image", "ImageCollection", "RegistryData"]

@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import DockerException
 
 __all__ = [
+    "NPIPE_ENDED",
     "STDERR",
     "STDOUT",
     "SocketError",
@@ -36,6 +37,8 @@ __all__ = [
 
 STDOUT = 1
 STDERR = 2
+#: The Windows error a named pipe's end reports (docker-py reads it as EOF).
+NPIPE_ENDED = 109
 
 _RECOVERABLE = (errno.EINTR, errno.EDEADLK, errno.EWOULDBLOCK)
 

@@ -8,7 +8,8 @@ docker-py's behaviour, because code written against docker-py calls them directl
 
 Deliberate differences (see tests/test_utils_compat.py): ``parse_bytes`` also knows ``t``/``p``,
 refuses ``""`` and truncates floats to ints; ``kwargs_from_env`` reads the CLI's contexts and
-never switches TLS verification off; ``version_lt``/``version_gte`` accept a leading ``v``.
+never switches TLS verification off; ``version_lt``/``version_gte`` accept a leading ``v``;
+``convert_filters`` writes booleans inside lists as ``true``/``false`` (docker-py: ``True``).
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from typing import Any, NamedTuple, NoReturn
 from urllib.parse import urlparse, urlunparse
 
 from ..config import kwargs_from_env
-from ..constants import DEFAULT_HTTP_HOST, DEFAULT_NPIPE, DEFAULT_UNIX_SOCKET
+from ..constants import BYTE_UNITS, DEFAULT_HTTP_HOST, DEFAULT_NPIPE, DEFAULT_UNIX_SOCKET
 from ..engine.pulls import split_repository_tag
-from ..engine.utils import convert_filters, parse_bytes
-from ..errors import DeprecatedMethod, DockerException, InvalidVersion
+from ..engine.utils import convert_filters as _convert_filters
+from ..engine.utils import parse_bytes
+from ..errors import DeprecatedMethod, DockerException
 from ..types import normalize_links
 
 __all__ = [
+    "BYTE_UNITS",
     "compare_version",
     "convert_filters",
     "convert_port_bindings",
@@ -66,6 +69,11 @@ class URLComponents(NamedTuple):
     fragment: str
 
 
+def convert_filters(filters: Mapping[str, Any]) -> str:
+    """The ``filters`` query value, with docker-py's JSON spacing (``{"label": ["a"]}``)."""
+    return json.dumps(json.loads(_convert_filters(filters)))
+
+
 def create_ipam_pool(*args: Any, **kwargs: Any) -> NoReturn:
     raise DeprecatedMethod(
         "utils.create_ipam_pool has been removed. Please use a "
@@ -97,7 +105,8 @@ def _parts(version: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split("."))
     except ValueError:
-        raise InvalidVersion(f"invalid version {version!r}: expected dotted numbers") from None
+        # a ValueError, as docker-py's parser raises
+        raise ValueError(f"invalid version {version!r}: expected dotted numbers") from None
 
 
 def compare_version(v1: str, v2: str) -> int:

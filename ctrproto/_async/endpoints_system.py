@@ -41,7 +41,8 @@ class AsyncSystemApiMixin(AsyncClientCore):
 
         ``since``/``until`` take a ``datetime`` or epoch seconds; with ``until`` the stream ends
         by itself once the daemon reaches it, otherwise it follows until closed.  The request
-        is sent here, so an error status raises from this call, not from the first ``next``.
+        is sent here, and a refusal raises :class:`~ctrproto.errors.APIError` from this call
+        (docker-py's stream swallows it and simply ends, its APIError being an OSError).
         """
         # TODO(coordinator): return H5's cancellable stream wrapper (stream_shapes) once it
         # lands, so that close() from another thread ends a blocked read as docker-py's

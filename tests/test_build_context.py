@@ -9,6 +9,7 @@ import os
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from docker.utils import build as reference
@@ -76,6 +77,12 @@ def _write_ignore(root: Path, patterns: list[str]) -> None:
     (root / ".dockerignore").write_text("# a comment\n\n" + "\n".join(patterns) + "\n")
 
 
+def _read(fileobj: IO[bytes]) -> bytes:
+    """The whole tar of a file docker-py's way returns, and the (temp) file closed."""
+    with fileobj:
+        return fileobj.read()
+
+
 def _names(data: bytes) -> list[str]:
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         return archive.getnames()
@@ -99,8 +106,8 @@ def test_exclude_paths_as_docker_py(tree: Path, name: str) -> None:
 def test_tar_is_docker_pys_tar(tree: Path, name: str) -> None:
     patterns = PATTERN_SETS[name]
     _write_ignore(tree, patterns)
-    expected = reference.tar(str(tree), exclude=list(patterns)).read()
-    got = build_context.tar(str(tree), exclude=list(patterns)).read()
+    expected = _read(reference.tar(str(tree), exclude=list(patterns)))
+    got = _read(build_context.tar(str(tree), exclude=list(patterns)))
     assert _names(got) == _names(expected)
     assert got == expected  # same headers, same order, same padding
 
@@ -125,7 +132,7 @@ def test_dockerfile_outside_the_context(tree: Path, tmp_path: Path) -> None:
     patterns = ["*.log"]
     expected = reference.tar(str(tree), exclude=list(patterns), dockerfile=(name, contents))
     got = build_context.tar(str(tree), exclude=list(patterns), dockerfile=(name, contents))
-    assert got.read() == expected.read()
+    assert _read(got) == _read(expected)
     inside = build_context.process_dockerfile("Dockerfile.alt", str(tree))
     assert inside == reference_process(str(tree), "Dockerfile.alt") == ("Dockerfile.alt", None)
     absolute = build_context.process_dockerfile(str(tree / "src" / "app.py"), str(tree))
@@ -140,8 +147,8 @@ def reference_process(root: str, dockerfile: str) -> tuple[str | None, str | Non
 
 
 def test_gzip_context_has_the_same_members(tree: Path) -> None:
-    plain = build_context.tar(str(tree), exclude=["*.pyc"]).read()
-    compressed = build_context.tar(str(tree), exclude=["*.pyc"], gzip=True).read()
+    plain = _read(build_context.tar(str(tree), exclude=["*.pyc"]))
+    compressed = _read(build_context.tar(str(tree), exclude=["*.pyc"], gzip=True))
     assert compressed[:2] == b"\x1f\x8b"
     assert _names(compressed) == _names(plain)
 
@@ -150,7 +157,7 @@ def test_tar_writes_into_a_given_file(tree: Path) -> None:
     target = io.BytesIO()
     result = build_context.tar(str(tree), fileobj=target)
     assert result is target and target.tell() == 0
-    assert _names(target.read()) == _names(reference.tar(str(tree)).read())
+    assert _names(target.read()) == _names(_read(reference.tar(str(tree))))
 
 
 def test_the_stream_reads_big_files_in_bounded_pieces(tmp_path: Path) -> None:
@@ -166,7 +173,7 @@ def test_the_stream_reads_big_files_in_bounded_pieces(tmp_path: Path) -> None:
         largest = max(largest, len(piece))
         total += piece
     assert largest <= build_context.READ_SIZE
-    assert bytes(total) == reference.tar(str(root)).read()
+    assert bytes(total) == _read(reference.tar(str(root)))
 
 
 def test_a_file_that_shrinks_while_read_is_an_oserror(tmp_path: Path) -> None:
@@ -189,13 +196,13 @@ def test_a_file_that_shrinks_while_read_is_an_oserror(tmp_path: Path) -> None:
 
 def test_mkbuildcontext_as_docker_py(tmp_path: Path) -> None:
     text = b"FROM busybox:latest\nRUN true\n"
-    assert build_context.mkbuildcontext(io.BytesIO(text)).read() == (
-        reference.mkbuildcontext(io.BytesIO(text)).read()
+    assert _read(build_context.mkbuildcontext(io.BytesIO(text))) == (
+        _read(reference.mkbuildcontext(io.BytesIO(text)))
     )
     path = tmp_path / "Dockerfile"
     path.write_bytes(text)
     with open(path, "rb") as a, open(path, "rb") as b:
-        assert build_context.mkbuildcontext(a).read() == reference.mkbuildcontext(b).read()
+        assert _read(build_context.mkbuildcontext(a)) == _read(reference.mkbuildcontext(b))
     with pytest.raises(TypeError):
         build_context.mkbuildcontext(io.StringIO("FROM busybox"))
 

@@ -7,6 +7,7 @@ the end, whatever happened.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.server
 import io
@@ -629,3 +630,42 @@ def test_push_of_a_missing_image_and_distribution_of_a_missing_tag(
         dpy.api.inspect_distribution(f"{missing}:x")
     assert ours.value.status_code == theirs.value.status_code
 
+
+
+def test_push_to_the_login_registry_with_given_and_configured_credentials(
+    api: APIClient,
+    docker_host: str,
+    registry: Registry,
+    made: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = _labelled_image(api, made)
+    repo = f"{registry.auth_host}/ctrproto-h4/{uuid.uuid4().hex[:12]}"
+    made(f"{repo}:secret")
+    assert api.tag(source, repo, "secret")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "empty-config"))
+    with APIClient(base_url=docker_host, timeout=60) as anonymous, pytest.raises(StreamError):
+        anonymous.push(repo, tag="secret")
+    given = {"username": registry.user, "password": registry.password}
+    assert '"Digest":"sha256:' in api.push(repo, tag="secret", auth_config=given)
+    assert api.inspect_distribution(f"{repo}:secret", auth_config=given)["Descriptor"]
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    token = base64.b64encode(f"{registry.user}:{registry.password}".encode()).decode()
+    (config_dir / "config.json").write_text(
+        json.dumps({"auths": {registry.auth_host: {"auth": token}}})
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
+    with APIClient(base_url=docker_host, timeout=60) as configured:
+        assert '"Digest":"sha256:' in configured.push(repo, tag="secret")
+        distribution = configured.inspect_distribution(f"{repo}:secret")
+        assert distribution["Descriptor"]["digest"].startswith("sha256:")
+        api.remove_image(f"{repo}:secret")  # the build must pull it, with X-Registry-Config
+        items = list(
+            configured.build(
+                fileobj=io.BytesIO(f"FROM {repo}:secret\n".encode()), rm=True, decode=True
+            )
+        )
+        assert not any("error" in item for item in items), items
+        assert api.inspect_image(f"{repo}:secret")["Id"] == api.inspect_image(source)["Id"]

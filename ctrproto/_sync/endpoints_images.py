@@ -14,10 +14,10 @@ from collections.abc import Generator, Mapping, Sequence
 from typing import Any, Literal, Union, overload
 
 from .._backends import sync as backend
-from ..config import config_proxies
+from ..auth import load_config
 from ..engine import build_context, endpoints, image_calls
-from ..engine.create_config import proxy_environment, select_proxy_config
 from ..engine.defaults import DEFAULT_DATA_CHUNK_SIZE
+from ..engine.pulls import split_repository_tag
 from .client_core import ClientCore
 from .stream_shapes import checked_progress, collect, json_values, rechunked
 
@@ -86,7 +86,8 @@ class ImageApiMixin(ClientCore):
         text is returned once the pull has finished.
         """
         version = self.ensure_api_version()
-        call = endpoints.pull(version, repository, tag, auth_config, platform, all_tags)
+        credentials = self._credentials(split_repository_tag(repository)[0], auth_config)
+        call = endpoints.pull(version, repository, tag, credentials, platform, all_tags)
         pieces = self._perform(call).iter_raw()
         if stream and decode:
             return json_values(pieces, raise_on_error=True)
@@ -204,14 +205,27 @@ class ImageApiMixin(ClientCore):
     def _build_proxy_args(self) -> dict[str, str]:
         """The CLI config's proxy settings for this daemon, as build args (docker-py's
         ``use_config_proxy``)."""
-        entry = select_proxy_config(config_proxies(), self.daemon_url)
-        pairs = (item.split("=", 1) for item in proxy_environment(entry))
-        return {key: value for key, value in pairs}
+        return self._proxy_configs.get_environment()
 
     def _build_registry_config(self) -> dict[str, Any] | None:
         """Every credential the CLI config holds, sent so the build can pull from any registry;
-        ``None`` (no header) when it holds none, as docker-py."""
-        return None
+        ``None`` (no header) when it holds none, as docker-py (which reads the config again
+        while it has none in memory)."""
+        if not self._auth_configs or self._auth_configs.is_empty:
+            self._auth_configs = load_config(credstore_env=self.credstore_env)
+        if not self._auth_configs:
+            return None
+        credentials = self._auth_configs.get_all_credentials()
+        return image_calls.registry_config(credentials) if credentials else None
+
+    def _credentials(
+        self, repository: str, auth_config: Mapping[str, Any] | None
+    ) -> Mapping[str, Any] | None:
+        """The ``auth_config`` given, else the CLI config's entry for the repository's registry
+        (``None``: an anonymous request), as docker-py's pull, push and distribution."""
+        if auth_config is not None:
+            return auth_config
+        return self._auth_config_for(repository)
 
     # ------------------------------------------------------------------ save, load, import
 
@@ -335,7 +349,8 @@ class ImageApiMixin(ClientCore):
         yields raw progress bytes, or dicts with ``decode=True``; otherwise the whole progress
         text is returned once the push has finished.
         """
-        call = image_calls.push(repository, tag, auth_config)
+        credentials = self._credentials(split_repository_tag(repository)[0], auth_config)
+        call = image_calls.push(repository, tag, credentials)
         pieces = self._perform(call).iter_raw()
         if stream and decode:
             return json_values(pieces, raise_on_error=True)
@@ -348,8 +363,9 @@ class ImageApiMixin(ClientCore):
         self, image: Any, auth_config: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """The registry's descriptor and platforms of ``image`` (asks the registry)."""
+        credentials = self._credentials(endpoints.check_resource(image, "image"), auth_config)
         call = image_calls.inspect_distribution(
-            self.ensure_api_version(), image, auth_config
+            self.ensure_api_version(), image, credentials
         )
         return self._json(call)
 

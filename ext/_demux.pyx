@@ -190,12 +190,15 @@ cdef class _Sink:
 
 @cython.final
 cdef class _Frames(_Sink):
-    """The demuxer's own sink: one ``(stream, payload)`` item per run, allocated at its size."""
+    """The demuxer's own sink: one ``(stream, payload)`` item per run, allocated at its size (the
+    payload alone when not ``tagged``)."""
 
     cdef list _items
+    cdef bint _tagged
 
-    def __cinit__(self):
+    def __cinit__(self, bint tagged=True):
         self._items = []
+        self._tagged = tagged
 
     cdef int run(
         self, int stream, bint held, const unsigned char* first, const unsigned char* end,
@@ -214,7 +217,10 @@ cdef class _Frames(_Sink):
             _copy_payloads(dst + head, first, end)
         if held:
             self._held = None
-        self._items.append((stream, payload))
+        if self._tagged:
+            self._items.append((stream, payload))
+        else:
+            self._items.append(payload)
         return 0
 
     cdef list take(self):
@@ -344,6 +350,7 @@ cdef class Demuxer:
     cdef object _max
     cdef uint64_t _max_c
     cdef bint _join
+    cdef bint _tagged
     cdef _Sink _sink
     cdef long long _offset
     # The frame cut by a read boundary: its header as received so far (all 8 bytes, checked,
@@ -353,11 +360,12 @@ cdef class Demuxer:
     cdef Py_ssize_t _got
     cdef object _error
 
-    def __init__(self, max_frame_size=DEFAULT_MAX_FRAME_SIZE, join=True):
+    def __init__(self, max_frame_size=DEFAULT_MAX_FRAME_SIZE, join=True, tagged=True):
         self._max = _check_max(max_frame_size)
         self._max_c = _clamp_max(self._max)
         self._join = bool(join)
-        self._sink = _Frames()
+        self._tagged = bool(tagged)
+        self._sink = _Frames(self._tagged)
         self._offset = 0
         self._hdr_len = 0
         self._got = 0
@@ -388,7 +396,9 @@ cdef class Demuxer:
         """Consume ``data``; return the frames it completed as ``(stream, payload)``.
 
         With ``join`` (the default), consecutive payloads of one stream within this call come
-        out as one item and empty frames are dropped; without it, one item per frame.
+        out as one item and empty frames are dropped; without it, one item per frame.  With
+        ``tagged=False`` the items are bare payloads: ``join`` then joins across streams, and
+        without it empty frames are dropped.
         """
         self._check()
         cdef _Input inp = _Input(data)
@@ -419,6 +429,9 @@ cdef class Demuxer:
         cdef long long base = self._offset + self._hdr_len + self._got
         cdef bint cut = self._hdr_len != 0  # reading the frame cut by a read boundary
         cdef bint join = self._join
+        cdef bint tagged = self._tagged
+        # An empty frame is an item of its own only when frames are handed out tagged, one each.
+        cdef bint keep_empty = not join and tagged
         cdef uint64_t max_c = self._max_c
         cdef _Sink sink = self._sink
         cdef int stream
@@ -463,7 +476,9 @@ cdef class Demuxer:
                 self._hdr_len = 0
                 self._got = 0
                 cut = False
-                if length or not join:
+                if not tagged:
+                    stream = OUT_STREAM  # untagged runs span streams
+                if length or keep_empty:
                     # A cut frame completes at the start of a read, so no run is open: its
                     # payload begins one, which whole frames may extend from here.
                     run_stream = stream
@@ -483,7 +498,9 @@ cdef class Demuxer:
                 failure = _stream_error(PyBytes_FromStringAndSize(<const char*>q + HDR, length))
                 break
             # A whole frame of stdout or stderr, where it lies: into the run.
-            if length or not join:
+            if not tagged:
+                stream = OUT_STREAM  # untagged runs span streams
+            if length or keep_empty:
                 if stream != run_stream or not join:
                     if run_stream:
                         sink.run(run_stream, run_held, run_first, run_end, run_total)

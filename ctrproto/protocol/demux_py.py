@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import operator
 import struct
+from typing import Any
 
 from ctrproto.errors import (
     FrameError,
@@ -71,6 +72,9 @@ _BUFFER_SLICE = 256 * 1024
 _stream_of = {0: STDOUT, 1 << 24: STDOUT, 2 << 24: STDERR, 3 << 24: STREAM_ERROR}.get
 
 Frame = tuple[int, bytes]
+#: What ``Demuxer.feed`` hands out: frames, or with ``tagged=False`` bare payloads (typed
+#: ``Any`` so that a caller of either kind reads its own shape without a cast).
+Item = Any
 #: Consecutive payloads of one stream, as the frame loop found them (views of its input).
 Run = tuple[int, list[Buffer]]
 
@@ -149,16 +153,26 @@ def _header_error(
 
 
 class _Frames:
-    """The demuxer's own sink: one ``(stream, payload)`` item per run.
+    """The demuxer's own sink: one ``(stream, payload)`` item per run, or with ``tagged`` off
+    the payload alone.
 
     A sink's ``take()`` gets the runs of one ``feed()``, in order (their views of the input die
     with the call), and returns its items.
     """
 
-    def take(self, runs: list[Run]) -> list[Frame]:
-        items = []  # (a loop: cheaper than a comprehension for the few runs of a read)
-        for stream, pieces in runs:
-            items.append((stream, b"".join(pieces)))
+    __slots__ = ("_tagged",)
+
+    def __init__(self, tagged: bool = True) -> None:
+        self._tagged = tagged
+
+    def take(self, runs: list[Run]) -> list[Item]:
+        items: list[Item] = []  # (a loop: cheaper than a comprehension for the few runs of a read)
+        if self._tagged:
+            for stream, pieces in runs:
+                items.append((stream, b"".join(pieces)))
+        else:
+            for _, pieces in runs:
+                items.append(b"".join(pieces))
         return items
 
 
@@ -179,7 +193,7 @@ class _Outputs:
         out, err = self._parts
         self._into = {STDOUT: out, STDERR: out if merge else err}
 
-    def take(self, runs: list[Run]) -> list[Frame]:
+    def take(self, runs: list[Run]) -> list[Item]:
         into = self._into
         if self._borrow:
             for stream, pieces in runs:
@@ -204,12 +218,17 @@ class Demuxer:
     frame at the end of the stream into :class:`~ctrproto.errors.TruncatedFrameError`.
     """
 
-    __slots__ = ("_max", "_join", "_sink", "_offset", "_header", "_length", "_held", "_error")
+    __slots__ = (
+        "_max", "_join", "_tagged", "_sink", "_offset", "_header", "_length", "_held", "_error"
+    )
 
-    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, join: bool = True) -> None:
+    def __init__(
+        self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, join: bool = True, tagged: bool = True
+    ) -> None:
         self._max = _check_max(max_frame_size)
         self._join = bool(join)
-        self._sink: _Frames | _Outputs = _Frames()
+        self._tagged = bool(tagged)
+        self._sink: _Frames | _Outputs = _Frames(self._tagged)
         self._offset = 0
         # The frame cut by a read boundary: its header as received so far (all 8 bytes, checked,
         # once its payload is arriving), the length that announces, and its payload so far.
@@ -234,7 +253,7 @@ class Demuxer:
         err.frames = []
         return err
 
-    def _fail(self, err: DemuxError, frames: list[Frame]) -> DemuxError:
+    def _fail(self, err: DemuxError, frames: list[Item]) -> DemuxError:
         """Poison the demuxer; ``offset`` stays at the offending frame."""
         err.frames = frames
         self._error = err
@@ -242,17 +261,22 @@ class Demuxer:
         self._held = bytearray()
         return err
 
-    def feed(self, data: Buffer) -> list[Frame]:
+    def feed(self, data: Buffer) -> list[Any]:
         """Consume ``data``; return the frames it completed as ``(stream, payload)``.
 
         With ``join`` (the default), consecutive payloads of one stream within this call come out
         as one item and empty frames are dropped, which is what a reader copying to a file or a
         terminal wants: few large writes.  Without it there is one item per frame.
+
+        With ``tagged=False`` the items are the payloads alone (``bytes``, no tuple): what a
+        reader of the merged output wants, one object per item.  Then ``join`` joins every
+        consecutive payload, whatever its stream, and without ``join`` empty frames are dropped
+        (an untagged empty item would say nothing).
         """
         if self._error is not None:
             raise self._poisoned()
         runs: list[Run] = []
-        frames: list[Frame] = []  # without join, the loop makes the items itself
+        frames: list[Item] = []  # without join, the loop makes the items itself
         failure = self._scan(_view(data), runs, frames)
         if runs:
             frames = self._sink.take(runs)
@@ -260,7 +284,7 @@ class Demuxer:
             raise self._fail(failure, frames)
         return frames
 
-    def _scan(self, view: memoryview, runs: list[Run], frames: list[Frame]) -> DemuxError | None:
+    def _scan(self, view: memoryview, runs: list[Run], frames: list[Item]) -> DemuxError | None:
         """The frame loop: a header, then its payload, for each frame in ``view``.
 
         A frame is read where it lies; the one cut by a read boundary is gathered in ``_header``
@@ -278,6 +302,7 @@ class Demuxer:
         # The stream offset of view[0]: past what has been received of the cut frame.
         base = self._offset + len(header) + len(self._held) if cut else self._offset
         unpack, stream_of, max_size, join = _HEADER.unpack_from, _stream_of, self._max, self._join
+        tagged = self._tagged
         add_run, add_frame = runs.append, frames.append
         # The run being gathered: its stream (0: none yet), its pieces for one b"".join(), and
         # the bytearray ``tail`` among them that small payloads are gathered in.
@@ -336,8 +361,13 @@ class Demuxer:
                 pos = end
             # A whole frame of stdout or stderr: into the run.
             if not join:
-                add_frame((stream, bytes(payload)))
+                if tagged:
+                    add_frame((stream, bytes(payload)))
+                elif length:
+                    add_frame(bytes(payload))
             elif length:
+                if not tagged:
+                    stream = STDOUT  # one run, whatever the streams
                 if stream != run_stream:
                     run_stream, pieces, tail = stream, [], None
                     add_run((stream, pieces))

@@ -15,8 +15,6 @@ import binascii
 import errno
 import json
 import os
-import shutil
-import subprocess
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -121,6 +119,8 @@ class Store:
     """
 
     def __init__(self, program: str, environment: Mapping[str, str] | None = None) -> None:
+        import shutil  # here: most clients never start a helper (keeps ``import ctrproto`` quick)
+
         self.program = PROGRAM_PREFIX + program
         self.environment = environment
         self.exe = shutil.which(self.program)
@@ -151,6 +151,8 @@ class Store:
         return result if isinstance(result, dict) else {}
 
     def _execute(self, subcommand: str, data: bytes | None) -> bytes:
+        import subprocess
+
         if self.exe is None:
             raise StoreError(f"{self.program} not installed or not available in PATH")
         env = dict(os.environ)

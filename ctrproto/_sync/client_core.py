@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._backends import sync as backend
 from ..auth import (
@@ -25,7 +25,7 @@ from ..auth import (
     resolve_authconfig,
     resolve_repository_name,
 )
-from ..config import ProxyConfig, load_general_config, proxy_entry, requests_base_url
+from ..config import load_general_config, proxy_entry, requests_base_url
 from ..engine import endpoints
 from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from ..engine.endpoints import DEFAULT, Call
@@ -38,6 +38,9 @@ from .connection_pool import ConnectionPool
 from .hijacked_socket import HijackedSocket
 from .http_driver import HTTPDriver, Response
 from .stream_shapes import no_pieces
+
+if TYPE_CHECKING:
+    from ..utils.proxy import ProxyConfig
 
 T = TypeVar("T")
 
@@ -77,12 +80,9 @@ class ClientCore:
         #: The docker CLI's config.json (``{}`` without one), read once, as docker-py does;
         #: its ``detachKeys``, ``HttpHeaders`` and ``proxies`` apply to this client's requests.
         self._general_configs: dict[str, Any] = load_general_config()
-        proxies = proxy_entry(self._general_configs, base_url)
-        #: This daemon's ``proxies`` entry (``httpProxy`` ...), injected into new containers.
-        self._proxy_entry: Mapping[str, str] = {
-            key: value for key, value in proxies.items() if isinstance(value, str)
-        }
-        self._proxy_configs = ProxyConfig.from_dict(proxies)
+        # This daemon's ``proxies`` entry; ``_proxy_configs`` is made from it on first use.
+        self._proxy_source = proxy_entry(self._general_configs, base_url)
+        self._proxy_config_value: ProxyConfig | None = None
         # As docker-py, the credential sections move out of _general_configs into here.
         self._auth_configs: AuthConfig = load_config(
             config_dict=self._general_configs, credstore_env=credstore_env
@@ -130,6 +130,33 @@ class ClientCore:
         return negotiate(str(info["ApiVersion"]), info.get("MinAPIVersion"))
 
     # ------------------------------------------------------------------ configuration
+
+    @property
+    def _proxy_configs(self) -> ProxyConfig:
+        """docker-py's ``ProxyConfig`` of this daemon's config.json ``proxies`` entry (the one
+        for the address as given, else ``default``); assignable, as docker-py's attribute."""
+        if self._proxy_config_value is None:
+            from ..utils.proxy import ProxyConfig  # on use: it brings the create converters
+
+            self._proxy_config_value = ProxyConfig.from_dict(self._proxy_source)
+        return self._proxy_config_value
+
+    @_proxy_configs.setter
+    def _proxy_configs(self, value: ProxyConfig) -> None:
+        self._proxy_config_value = value
+
+    @property
+    def _proxy_entry(self) -> dict[str, str]:
+        """:attr:`_proxy_configs` in config.json's spelling (``httpProxy`` ...): what
+        ``create_container`` puts into the environment with ``use_config_proxy``."""
+        configs = self._proxy_configs
+        pairs = (
+            ("httpProxy", configs.http),
+            ("httpsProxy", configs.https),
+            ("ftpProxy", configs.ftp),
+            ("noProxy", configs.no_proxy),
+        )
+        return {key: value for key, value in pairs if isinstance(value, str) and value}
 
     def _auth_config_for(self, repository: str) -> dict[str, Any] | None:
         """The credentials pull and push send for ``repository`` when given none: its

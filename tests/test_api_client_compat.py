@@ -423,3 +423,31 @@ def test_config_http_headers_and_user_agent_reach_every_request(
             ]
     assert seen["ctrproto"] == [("from-config", session, "agent-ctrproto")] * 2
     assert seen["docker-py"] == [("from-config", session, "agent-docker-py")] * 2
+
+
+def test_an_assigned_proxy_config_is_what_create_injects(
+    cli_config: WriteConfig, recorder: Recorder
+) -> None:
+    from docker.utils.proxy import ProxyConfig as ReferenceProxyConfig
+
+    from ctrproto.utils.proxy import ProxyConfig
+
+    settings = {"httpsProxy": "http://assigned.invalid:8080", "ftpProxy": "ftp://f.invalid"}
+    bodies = {}
+    reference = _docker_py(base_url=recorder.url, timeout=10)
+    reference._proxy_configs = ReferenceProxyConfig.from_dict(settings)
+    with APIClient(base_url=recorder.url, version="1.41", timeout=10) as client:
+        assert not client._proxy_configs.get_environment()  # no config.json
+        client._proxy_configs = ProxyConfig.from_dict(settings)
+        for name, api in (("docker-py", reference), ("ctrproto", client)):
+            recorder.requests.clear()
+            with contextlib.suppress(NotFound, docker.errors.NotFound):
+                api.create_container(IMAGE, "true", environment=["A=1"])
+            bodies[name] = json.loads(recorder.find("POST", "/containers/create")[3])
+    assert bodies["ctrproto"]["Env"] == bodies["docker-py"]["Env"] == [
+        "https_proxy=http://assigned.invalid:8080",
+        "HTTPS_PROXY=http://assigned.invalid:8080",
+        "ftp_proxy=ftp://f.invalid",
+        "FTP_PROXY=ftp://f.invalid",
+        "A=1",
+    ]

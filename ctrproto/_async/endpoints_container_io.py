@@ -16,12 +16,19 @@ from ..engine import endpoints
 from ..engine.defaults import DEFAULT_DATA_CHUNK_SIZE
 from ..engine.output import collector
 from ..errors import ProtocolError
+from .cancellable import AsyncCancellableStream, cancellable
 from .client_core import AsyncClientCore
 from .hijacked_socket import AsyncHijackedSocket, Output, shape_socket_output
-from .stream_shapes import frames_of, json_values, payloads, rechunked
+from .stream_shapes import (
+    byte_batches,
+    frame_batches,
+    json_batches,
+    piece_batches,
+    rechunked,
+)
 
 StatsResult = Union[
-    dict[str, Any], AsyncGenerator[dict[str, Any], None], AsyncGenerator[bytes, None]
+    dict[str, Any], AsyncCancellableStream[dict[str, Any]], AsyncCancellableStream[bytes]
 ]
 
 
@@ -39,13 +46,21 @@ class AsyncContainerIOMixin(AsyncClientCore):
         since: Any = None,
         follow: bool | None = None,
         until: Any = None,
-    ) -> bytes | AsyncGenerator[bytes, None]:
+        *,
+        chunks: bool = False,
+    ) -> bytes | AsyncCancellableStream[bytes]:
         """The container's output, stdout and stderr interleaved in the order written.
 
         ``tail`` is ``"all"`` or a line count (a negative count means all, as in docker-py);
-        ``since``/``until`` take a ``datetime``, int epoch seconds or float epoch seconds.  With
-        ``stream=True`` a generator of chunks; each step reads the network at most once, so a
-        slow consumer slows the daemon instead of growing a buffer.
+        ``since``/``until`` take a ``datetime``, int epoch seconds or float epoch seconds.
+
+        With ``stream=True`` a :class:`CancellableStream` (``close()`` from any thread ends it)
+        of docker-py's items: one per frame the daemon wrote - a line of a json-file log - and
+        for a TTY container, which has no frames, one per byte.  ``chunks=True`` (ctrproto's
+        bulk shape, for throughput) hands out instead what each network read completed, all
+        payloads of the read joined (a TTY's: the bytes as read).  Either way each step reads
+        the network at most once, so a slow consumer slows the daemon instead of growing a
+        buffer.
         """
         call = endpoints.logs(
             await self.ensure_api_version(), container, stdout, stderr, stream, timestamps,
@@ -55,7 +70,11 @@ class AsyncContainerIOMixin(AsyncClientCore):
         response = await self._perform(call)
         if stream:
             pieces = response.aiter_raw()
-            return pieces if tty else payloads(frames_of(pieces))
+            if tty:
+                batches = piece_batches(pieces) if chunks else byte_batches(pieces)
+            else:
+                batches = frame_batches(pieces, join=chunks, tagged=False)
+            return cancellable(response, batches)
         sink = collector(tty, demux_=False)
         async with response:
             async for piece in response.aiter_raw():
@@ -70,16 +89,21 @@ class AsyncContainerIOMixin(AsyncClientCore):
         stream: bool = False,
         logs: bool = False,
         demux: bool = False,
+        *,
+        chunks: bool = False,
     ) -> Output:
         """Output of a container over an attach connection.
 
-        ``logs`` replays what was written before; ``stream`` follows live output (the call returns
-        a generator that ends when the container does).  ``demux`` separates stdout from stderr:
-        ``(stdout, stderr)`` bytes, or per-chunk tuples with ``None`` on the silent side.
+        ``logs`` replays what was written before; ``stream`` follows live output: the call
+        returns a :class:`CancellableStream` that ends when the container does (or when
+        ``close()`` is called, from any thread), one item per frame as docker-py's (a TTY's:
+        what each read of up to 4 KiB returned).  ``demux`` separates stdout from stderr:
+        ``(stdout, stderr)`` bytes, or per-frame tuples with ``None`` on the silent side.
+        ``chunks=True`` streams ctrproto's bulk items instead: what each read completed.
         """
         params = {"logs": logs, "stdout": stdout, "stderr": stderr, "stream": stream}
         sock = await self.attach_socket(container, params)
-        return await shape_socket_output(sock, stream, demux)
+        return await shape_socket_output(sock, stream, demux, chunks)
 
     async def attach_socket(
         self, container: Any, params: Mapping[str, Any] | None = None, ws: bool = False
@@ -151,12 +175,14 @@ class AsyncContainerIOMixin(AsyncClientCore):
     ) -> StatsResult:
         """Resource usage: one dict (``stream=False``) or a live generator.
 
-        A stream yields dicts with ``decode=True`` (decoded incrementally as they arrive) and raw
-        body bytes otherwise.  ``one_shot`` (API 1.41, ``stream=False`` only) skips the second
-        sample the daemon otherwise waits for, so ``precpu_stats`` is empty but the answer is fast.
+        A stream (closable from any thread) yields dicts with ``decode=True`` (decoded
+        incrementally as they arrive) and raw body bytes otherwise.  ``one_shot`` (API 1.41,
+        ``stream=False`` only) skips the second sample the daemon otherwise waits for, so
+        ``precpu_stats`` is empty but the answer is fast.
         """
         call = endpoints.stats(await self.ensure_api_version(), container, decode, stream, one_shot)
         if not stream:
             return await self._json(call)
-        pieces = (await self._perform(call)).aiter_raw()
-        return json_values(pieces) if decode else pieces
+        response = await self._perform(call)
+        pieces = response.aiter_raw()
+        return cancellable(response, json_batches(pieces) if decode else piece_batches(pieces))

@@ -9,7 +9,7 @@ cancellation (or Ctrl-C) closes the connection, so an abandoned attach never lea
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from typing import Union
+from typing import Any, Union
 
 from .._backends import asyncio as backend
 from ..engine.defaults import READ_SIZE
@@ -17,15 +17,27 @@ from ..engine.output import DemuxedChunk, Frame, collected, collector
 from ..protocol.buffer import Buffer
 from ..protocol.http import ResponseHead
 from ..transport.base import AsyncStream
-from .stream_shapes import as_stdout, demuxed, frames_of, payloads
+from .cancellable import cancellable
+from .stream_shapes import (
+    as_stdout,
+    demuxed_batches,
+    frame_batches,
+    frames_of,
+    piece_batches,
+)
 
-#: What ``attach``/``exec_start`` return, depending on ``stream`` and ``demux``.
+#: What ``attach``/``exec_start`` return, depending on ``stream`` and ``demux`` (a stream is an
+#: :class:`AsyncCancellableStream`, typed by its generator base).
 Output = Union[
     bytes,
     tuple[bytes, bytes],
     AsyncGenerator[bytes, None],
     AsyncGenerator[DemuxedChunk, None],
 ]
+
+#: docker-py's read size for a TTY's output (``docker.utils.socket.read``): a streamed TTY
+#: attach hands out what each read of at most this many bytes returned, as it does.
+TTY_READ_SIZE = 4096
 
 
 class AsyncHijackedSocket:
@@ -78,14 +90,14 @@ class AsyncHijackedSocket:
         ``sink`` copies what it keeps, as a :class:`~ctrproto.protocol.demux.Collector` copies
         payloads straight into its result.
         """
-        async for piece in self._iter_pieces():
+        async for piece in self.iter_pieces():
             sink(piece)
 
-    async def iter_raw(self) -> AsyncGenerator[bytes, None]:
-        while data := await self.recv(READ_SIZE):
+    async def iter_raw(self, size: int = READ_SIZE) -> AsyncGenerator[bytes, None]:
+        while data := await self.recv(size):
             yield data
 
-    async def _iter_pieces(self) -> AsyncGenerator[Buffer, None]:
+    async def iter_pieces(self) -> AsyncGenerator[Buffer, None]:
         """Reads for a decoder that copies what it keeps: no new object per read where the
         world allows (on an exec or attach stream the client's main cost)."""
         if self._pending:
@@ -99,7 +111,7 @@ class AsyncHijackedSocket:
         """``(stream, payload)`` pairs, decoded by the shared demuxer; TTY output is stdout."""
         if self.tty:
             return as_stdout(self.iter_raw())
-        return frames_of(self._iter_pieces(), join)
+        return frames_of(self.iter_pieces(), join)
 
     # -------------------------------------------------------------- writing
 
@@ -121,6 +133,24 @@ class AsyncHijackedSocket:
     def settimeout(self, timeout: float | None) -> None:
         self._stream.settimeout(timeout)
 
+    def fileno(self) -> int:
+        """The connection's file descriptor, for ``select``/``poll``/``selectors``: readable when
+        the container wrote (or the output ended).  Bytes this object already holds are not
+        signalled there: :meth:`pending` counts them (those the daemon sent with its answer's
+        head, which a first read returns).  Over TLS the TLS layer may hold decrypted bytes
+        too, as with any TLS socket; over SSH this is paramiko's channel pipe, readable with
+        the channel.  Under asyncio the event loop reads the socket itself: await ``recv``
+        instead of selecting on it.  ``-1`` once closed."""
+        return self._stream.fileno()
+
+    def pending(self) -> int:
+        """Bytes already received and not yet read (a read returns them without waiting)."""
+        return len(self._pending)
+
+    def abort(self) -> None:
+        """Wake a read blocked on this socket, from any thread (the stream then ends)."""
+        self._stream.abort()
+
     def close(self) -> None:
         self._stream.close()
 
@@ -140,19 +170,49 @@ class AsyncHijackedSocket:
         self.close()
 
 
-async def socket_frames(sock: AsyncHijackedSocket) -> AsyncGenerator[Frame, None]:
+async def socket_frames(
+    sock: AsyncHijackedSocket, join: bool = True
+) -> AsyncGenerator[Frame, None]:
     """The socket's frames; the socket is closed when they end or the generator is closed."""
     async with sock:
-        async for frame in sock.iter_frames():
+        async for frame in sock.iter_frames(join):
             yield frame
 
 
-async def shape_socket_output(sock: AsyncHijackedSocket, stream: bool, demux_: bool) -> Output:
-    """docker-py's shape of a hijacked socket's output for ``stream``/``demux``: a generator of
-    chunks (or of per-frame tuples), or the whole output gathered by a :func:`collector`."""
+async def output_batches(
+    sock: AsyncHijackedSocket, demux_: bool, chunks: bool
+) -> AsyncGenerator[list[Any], None]:
+    """A streamed attach/exec output in docker-py's items, one list per read; the socket is
+    closed when they end or the generator is closed.
+
+    docker-py's items: one per frame, empty frames dropped (``(stdout, None)`` /
+    ``(None, stderr)`` tuples with ``demux``); a TTY's output as each read of at most
+    :data:`TTY_READ_SIZE` bytes returned it.  ``chunks`` (ctrproto's bulk shape): what each
+    read completed, a frame's neighbours of the same stream joined (all streams joined without
+    ``demux``), a TTY's read as large as the client's.
+    """
+    async with sock:
+        if sock.tty:
+            pieces = sock.iter_raw(READ_SIZE if chunks else TTY_READ_SIZE)
+            async for batch in piece_batches(pieces, wrap=demux_):
+                yield batch
+        elif demux_:
+            frames = frame_batches(sock.iter_pieces(), join=chunks)
+            async for chunk_batch in demuxed_batches(frames):
+                yield chunk_batch
+        else:
+            async for batch in frame_batches(sock.iter_pieces(), join=chunks, tagged=False):
+                yield batch
+
+
+async def shape_socket_output(
+    sock: AsyncHijackedSocket, stream: bool, demux_: bool, chunks: bool = False
+) -> Output:
+    """docker-py's shape of a hijacked socket's output for ``stream``/``demux``: a stream of
+    chunks (or of per-frame tuples) that another thread can close, or the whole output
+    gathered by a :func:`collector`.  ``chunks``: the bulk items of :func:`output_batches`."""
     if stream:
-        frames = socket_frames(sock)
-        return demuxed(frames) if demux_ else payloads(frames)
+        return cancellable(sock, output_batches(sock, demux_, chunks))
     sink = collector(sock.tty, demux_)
     async with sock:
         await sock.read_into(sink.feed)

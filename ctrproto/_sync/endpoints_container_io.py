@@ -18,12 +18,19 @@ from ..engine import endpoints
 from ..engine.defaults import DEFAULT_DATA_CHUNK_SIZE
 from ..engine.output import collector
 from ..errors import ProtocolError
+from .cancellable import CancellableStream, cancellable
 from .client_core import ClientCore
 from .hijacked_socket import HijackedSocket, Output, shape_socket_output
-from .stream_shapes import frames_of, json_values, payloads, rechunked
+from .stream_shapes import (
+    byte_batches,
+    frame_batches,
+    json_batches,
+    piece_batches,
+    rechunked,
+)
 
 StatsResult = Union[
-    dict[str, Any], Generator[dict[str, Any], None, None], Generator[bytes, None, None]
+    dict[str, Any], CancellableStream[dict[str, Any]], CancellableStream[bytes]
 ]
 
 
@@ -41,13 +48,21 @@ class ContainerIOMixin(ClientCore):
         since: Any = None,
         follow: bool | None = None,
         until: Any = None,
-    ) -> bytes | Generator[bytes, None, None]:
+        *,
+        chunks: bool = False,
+    ) -> bytes | CancellableStream[bytes]:
         """The container's output, stdout and stderr interleaved in the order written.
 
         ``tail`` is ``"all"`` or a line count (a negative count means all, as in docker-py);
-        ``since``/``until`` take a ``datetime``, int epoch seconds or float epoch seconds.  With
-        ``stream=True`` a generator of chunks; each step reads the network at most once, so a
-        slow consumer slows the daemon instead of growing a buffer.
+        ``since``/``until`` take a ``datetime``, int epoch seconds or float epoch seconds.
+
+        With ``stream=True`` a :class:`CancellableStream` (``close()`` from any thread ends it)
+        of docker-py's items: one per frame the daemon wrote - a line of a json-file log - and
+        for a TTY container, which has no frames, one per byte.  ``chunks=True`` (ctrproto's
+        bulk shape, for throughput) hands out instead what each network read completed, all
+        payloads of the read joined (a TTY's: the bytes as read).  Either way each step reads
+        the network at most once, so a slow consumer slows the daemon instead of growing a
+        buffer.
         """
         call = endpoints.logs(
             self.ensure_api_version(), container, stdout, stderr, stream, timestamps,
@@ -57,7 +72,11 @@ class ContainerIOMixin(ClientCore):
         response = self._perform(call)
         if stream:
             pieces = response.iter_raw()
-            return pieces if tty else payloads(frames_of(pieces))
+            if tty:
+                batches = piece_batches(pieces) if chunks else byte_batches(pieces)
+            else:
+                batches = frame_batches(pieces, join=chunks, tagged=False)
+            return cancellable(response, batches)
         sink = collector(tty, demux_=False)
         with response:
             for piece in response.iter_raw():
@@ -72,16 +91,21 @@ class ContainerIOMixin(ClientCore):
         stream: bool = False,
         logs: bool = False,
         demux: bool = False,
+        *,
+        chunks: bool = False,
     ) -> Output:
         """Output of a container over an attach connection.
 
-        ``logs`` replays what was written before; ``stream`` follows live output (the call returns
-        a generator that ends when the container does).  ``demux`` separates stdout from stderr:
-        ``(stdout, stderr)`` bytes, or per-chunk tuples with ``None`` on the silent side.
+        ``logs`` replays what was written before; ``stream`` follows live output: the call
+        returns a :class:`CancellableStream` that ends when the container does (or when
+        ``close()`` is called, from any thread), one item per frame as docker-py's (a TTY's:
+        what each read of up to 4 KiB returned).  ``demux`` separates stdout from stderr:
+        ``(stdout, stderr)`` bytes, or per-frame tuples with ``None`` on the silent side.
+        ``chunks=True`` streams ctrproto's bulk items instead: what each read completed.
         """
         params = {"logs": logs, "stdout": stdout, "stderr": stderr, "stream": stream}
         sock = self.attach_socket(container, params)
-        return shape_socket_output(sock, stream, demux)
+        return shape_socket_output(sock, stream, demux, chunks)
 
     def attach_socket(
         self, container: Any, params: Mapping[str, Any] | None = None, ws: bool = False
@@ -153,12 +177,14 @@ class ContainerIOMixin(ClientCore):
     ) -> StatsResult:
         """Resource usage: one dict (``stream=False``) or a live generator.
 
-        A stream yields dicts with ``decode=True`` (decoded incrementally as they arrive) and raw
-        body bytes otherwise.  ``one_shot`` (API 1.41, ``stream=False`` only) skips the second
-        sample the daemon otherwise waits for, so ``precpu_stats`` is empty but the answer is fast.
+        A stream (closable from any thread) yields dicts with ``decode=True`` (decoded
+        incrementally as they arrive) and raw body bytes otherwise.  ``one_shot`` (API 1.41,
+        ``stream=False`` only) skips the second sample the daemon otherwise waits for, so
+        ``precpu_stats`` is empty but the answer is fast.
         """
         call = endpoints.stats(self.ensure_api_version(), container, decode, stream, one_shot)
         if not stream:
             return self._json(call)
-        pieces = self._perform(call).iter_raw()
-        return json_values(pieces) if decode else pieces
+        response = self._perform(call)
+        pieces = response.iter_raw()
+        return cancellable(response, json_batches(pieces) if decode else piece_batches(pieces))

@@ -11,7 +11,7 @@ cancellation (or Ctrl-C) closes the connection, so an abandoned attach never lea
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Union
+from typing import Any, Union
 
 from .._backends import sync as backend
 from ..engine.defaults import READ_SIZE
@@ -19,15 +19,27 @@ from ..engine.output import DemuxedChunk, Frame, collected, collector
 from ..protocol.buffer import Buffer
 from ..protocol.http import ResponseHead
 from ..transport.base import Stream
-from .stream_shapes import as_stdout, demuxed, frames_of, payloads
+from .cancellable import cancellable
+from .stream_shapes import (
+    as_stdout,
+    demuxed_batches,
+    frame_batches,
+    frames_of,
+    piece_batches,
+)
 
-#: What ``attach``/``exec_start`` return, depending on ``stream`` and ``demux``.
+#: What ``attach``/``exec_start`` return, depending on ``stream`` and ``demux`` (a stream is an
+#: :class:`CancellableStream`, typed by its generator base).
 Output = Union[
     bytes,
     tuple[bytes, bytes],
     Generator[bytes, None, None],
     Generator[DemuxedChunk, None, None],
 ]
+
+#: docker-py's read size for a TTY's output (``docker.utils.socket.read``): a streamed TTY
+#: attach hands out what each read of at most this many bytes returned, as it does.
+TTY_READ_SIZE = 4096
 
 
 class HijackedSocket:
@@ -80,14 +92,14 @@ class HijackedSocket:
         ``sink`` copies what it keeps, as a :class:`~ctrproto.protocol.demux.Collector` copies
         payloads straight into its result.
         """
-        for piece in self._iter_pieces():
+        for piece in self.iter_pieces():
             sink(piece)
 
-    def iter_raw(self) -> Generator[bytes, None, None]:
-        while data := self.recv(READ_SIZE):
+    def iter_raw(self, size: int = READ_SIZE) -> Generator[bytes, None, None]:
+        while data := self.recv(size):
             yield data
 
-    def _iter_pieces(self) -> Generator[Buffer, None, None]:
+    def iter_pieces(self) -> Generator[Buffer, None, None]:
         """Reads for a decoder that copies what it keeps: no new object per read where the
         world allows (on an exec or attach stream the client's main cost)."""
         if self._pending:
@@ -101,7 +113,7 @@ class HijackedSocket:
         """``(stream, payload)`` pairs, decoded by the shared demuxer; TTY output is stdout."""
         if self.tty:
             return as_stdout(self.iter_raw())
-        return frames_of(self._iter_pieces(), join)
+        return frames_of(self.iter_pieces(), join)
 
     # -------------------------------------------------------------- writing
 
@@ -123,6 +135,24 @@ class HijackedSocket:
     def settimeout(self, timeout: float | None) -> None:
         self._stream.settimeout(timeout)
 
+    def fileno(self) -> int:
+        """The connection's file descriptor, for ``select``/``poll``/``selectors``: readable when
+        the container wrote (or the output ended).  Bytes this object already holds are not
+        signalled there: :meth:`pending` counts them (those the daemon sent with its answer's
+        head, which a first read returns).  Over TLS the TLS layer may hold decrypted bytes
+        too, as with any TLS socket; over SSH this is paramiko's channel pipe, readable with
+        the channel.  Under asyncio the event loop reads the socket itself: ``recv``
+        instead of selecting on it.  ``-1`` once closed."""
+        return self._stream.fileno()
+
+    def pending(self) -> int:
+        """Bytes already received and not yet read (a read returns them without waiting)."""
+        return len(self._pending)
+
+    def abort(self) -> None:
+        """Wake a read blocked on this socket, from any thread (the stream then ends)."""
+        self._stream.abort()
+
     def close(self) -> None:
         self._stream.close()
 
@@ -137,19 +167,49 @@ class HijackedSocket:
         self.close()
 
 
-def socket_frames(sock: HijackedSocket) -> Generator[Frame, None, None]:
+def socket_frames(
+    sock: HijackedSocket, join: bool = True
+) -> Generator[Frame, None, None]:
     """The socket's frames; the socket is closed when they end or the generator is closed."""
     with sock:
-        for frame in sock.iter_frames():
+        for frame in sock.iter_frames(join):
             yield frame
 
 
-def shape_socket_output(sock: HijackedSocket, stream: bool, demux_: bool) -> Output:
-    """docker-py's shape of a hijacked socket's output for ``stream``/``demux``: a generator of
-    chunks (or of per-frame tuples), or the whole output gathered by a :func:`collector`."""
+def output_batches(
+    sock: HijackedSocket, demux_: bool, chunks: bool
+) -> Generator[list[Any], None, None]:
+    """A streamed attach/exec output in docker-py's items, one list per read; the socket is
+    closed when they end or the generator is closed.
+
+    docker-py's items: one per frame, empty frames dropped (``(stdout, None)`` /
+    ``(None, stderr)`` tuples with ``demux``); a TTY's output as each read of at most
+    :data:`TTY_READ_SIZE` bytes returned it.  ``chunks`` (ctrproto's bulk shape): what each
+    read completed, a frame's neighbours of the same stream joined (all streams joined without
+    ``demux``), a TTY's read as large as the client's.
+    """
+    with sock:
+        if sock.tty:
+            pieces = sock.iter_raw(READ_SIZE if chunks else TTY_READ_SIZE)
+            for batch in piece_batches(pieces, wrap=demux_):
+                yield batch
+        elif demux_:
+            frames = frame_batches(sock.iter_pieces(), join=chunks)
+            for chunk_batch in demuxed_batches(frames):
+                yield chunk_batch
+        else:
+            for batch in frame_batches(sock.iter_pieces(), join=chunks, tagged=False):
+                yield batch
+
+
+def shape_socket_output(
+    sock: HijackedSocket, stream: bool, demux_: bool, chunks: bool = False
+) -> Output:
+    """docker-py's shape of a hijacked socket's output for ``stream``/``demux``: a stream of
+    chunks (or of per-frame tuples) that another thread can close, or the whole output
+    gathered by a :func:`collector`.  ``chunks``: the bulk items of :func:`output_batches`."""
     if stream:
-        frames = socket_frames(sock)
-        return demuxed(frames) if demux_ else payloads(frames)
+        return cancellable(sock, output_batches(sock, demux_, chunks))
     sink = collector(sock.tty, demux_)
     with sock:
         sock.read_into(sink.feed)

@@ -7,37 +7,111 @@ Each is a thin loop around a shared sans-IO decoder (the demuxer, the JSON-strea
 :class:`~ctrproto.engine.output.Rechunker`); none decodes anything itself.  Every one is a
 generator over the one below, so a consumer's next step reaches down to at most one network read
 (backpressure), and closing the top closes the connection at the bottom.
+
+The ``*_batches`` shapes hand out a *list* per network read (what that read completed): the
+:class:`~ctrproto._async.cancellable.CancellableStream` a client method returns serves the
+items from those lists, which keeps the per-item cost of one item per frame (millions of log
+lines) at a list's.  :func:`stream_of` wraps any item generator the same way, for the streams
+that are not on a hot path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from ..engine.output import DemuxedChunk, Frame, Rechunker, demuxed_chunk
 from ..protocol import demux
 from ..protocol.buffer import Buffer
 from ..protocol.jsonstream import JSONStreamDecoder
+from .cancellable import CancellableStream, Interruptible, batches_of, cancellable
+
+T = TypeVar("T")
+
+#: Every one-byte ``bytes``, by value: a TTY log stream's items (docker-py's).
+_BYTES = [bytes((value,)) for value in range(256)]
+
+
+def stream_of(resource: Interruptible, items: Generator[T, None, None]) -> CancellableStream[T]:
+    """A client method's stream of ``items`` read from ``resource`` (a response or a hijacked
+    socket): iterable, and closable from another thread (see :mod:`.cancellable`)."""
+    return cancellable(resource, batches_of(items))
+
+
+def frame_batches(
+    pieces: Iterable[Buffer], join: bool = False, tagged: bool = True
+) -> Generator[list[Any], None, None]:
+    """A multiplexed byte stream as one list per piece of what the piece completed: frames as
+    :class:`~ctrproto.protocol.demux.Demuxer` makes them with ``join``/``tagged`` (``tagged=False``:
+    bare payloads, empty ones dropped).  Pieces that complete nothing add no list.
+
+    At a bad frame (or an in-band error) the items decoded before it are handed out first, then
+    the error is raised: no complete output is lost.
+    """
+    demuxer = demux.Demuxer(join=join, tagged=tagged)
+    for piece in pieces:
+        if not piece:
+            continue
+        items, error = demux.feed_frames(demuxer, piece)
+        if items:
+            yield items
+        if error is not None:
+            raise error
+    demuxer.close()
 
 
 def frames_of(
     pieces: Iterable[Buffer], join: bool = True
 ) -> Generator[Frame, None, None]:
-    """A multiplexed byte stream as ``(stream, payload)`` pairs, in the order written.
-
-    At a bad frame (or an in-band error) the frames decoded before it are handed out first, then
-    the error is raised: no complete output is lost.
-    """
-    demuxer = demux.Demuxer(join=join)
-    for piece in pieces:
-        if not piece:
-            continue
-        frames, error = demux.feed_frames(demuxer, piece)
-        for frame in frames:
+    """A multiplexed byte stream as ``(stream, payload)`` pairs, in the order written (errors
+    as :func:`frame_batches`)."""
+    for batch in frame_batches(pieces, join):
+        for frame in batch:
             yield frame
-        if error is not None:
-            raise error
-    demuxer.close()
+
+
+def demuxed_batches(
+    batches: Iterable[list[Frame]],
+) -> Generator[list[DemuxedChunk], None, None]:
+    """Frames in docker-py's demux shape, empty ones dropped (docker-py yields none for them)."""
+    for batch in batches:
+        chunks = [demuxed_chunk(stream, payload) for stream, payload in batch if payload]
+        if chunks:
+            yield chunks
+
+
+def byte_batches(pieces: Iterable[Buffer]) -> Generator[list[bytes], None, None]:
+    """A raw (TTY) body one byte per item, as docker-py's ``logs(stream=True)`` hands it out
+    (it reads a TTY's log stream with ``iter_content(1)``)."""
+    lookup = _BYTES.__getitem__
+    for piece in pieces:
+        if piece:
+            yield list(map(lookup, memoryview(piece).cast("B")))
+
+
+def piece_batches(
+    pieces: Iterable[Buffer], wrap: bool = False
+) -> Generator[list[Any], None, None]:
+    """Raw pieces as they were read, one per batch (as ``(piece, None)`` with ``wrap``: a TTY's
+    output in docker-py's demux shape)."""
+    for piece in pieces:
+        if piece:
+            data = bytes(piece)
+            yield [(data, None)] if wrap else [data]
+
+
+def json_batches(
+    pieces: Iterable[bytes], raise_on_error: bool = False
+) -> Generator[list[Any], None, None]:
+    """:func:`json_values`, one list per piece of the values it completed."""
+    decoder = JSONStreamDecoder(raise_on_error=raise_on_error)
+    for piece in pieces:
+        values = decoder.feed(piece)
+        if values:
+            yield values
+    values = decoder.close()
+    if values:
+        yield values
 
 
 def as_stdout(pieces: Iterable[bytes]) -> Generator[Frame, None, None]:

@@ -6,8 +6,8 @@ out while debugging), the pure-Python twin ``demux_py`` is.  Both have the same 
 behaviour; ``demux_py``'s docstring states the contract.  ``IMPLEMENTATION`` says which one is
 active, so that a benchmark or a bug report can tell.
 
-Two helpers above the demuxer serve every reader of a multiplexed stream, sync or asyncio:
-:func:`feed_frames` (one piece) and :func:`demux_pieces` (a whole stream of pieces).
+A helper above the demuxer serves every reader of a multiplexed stream, sync or asyncio:
+:func:`feed_frames` (one piece, its items and the error it ended with).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import contextlib
 import importlib
 import os
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ctrproto.errors import FrameError, StreamError
 from ctrproto.protocol import demux_py as _py
@@ -93,7 +93,7 @@ else:
 
 def feed_frames(
     demuxer: Demuxer, piece: Buffer
-) -> tuple[list[tuple[int, bytes]], FrameError | StreamError | None]:
+) -> tuple[list[Any], FrameError | StreamError | None]:
     """The frames completed by ``piece``, and the error of a bad frame (or in-band error) in it.
 
     On an error the frames decoded before it are returned with it, and its ``frames`` emptied,

@@ -19,6 +19,8 @@ from .http import BodyData, ClientCycle, ResponseComplete, ResponseHeadView
 class _Closable(Protocol):
     def close(self) -> None: ...
 
+    def abort(self) -> None: ...
+
 
 StreamT = TypeVar("StreamT", bound=_Closable)
 _StreamIn = TypeVar("_StreamIn", bound=_Closable, contravariant=True)
@@ -48,6 +50,7 @@ class ResponseState(ResponseHeadView, Generic[StreamT]):
         self._complete = complete
         self._reusable = reusable
         self.url = url
+        self._aborted = False
         if complete:
             self._finish()
 
@@ -77,10 +80,21 @@ class ResponseState(ResponseHeadView, Generic[StreamT]):
         stream, self._stream = self._stream, None
         if stream is None:
             return
-        if self._complete and self._reusable:
+        # ``_aborted`` is read after the stream was taken: see abort().
+        if self._complete and self._reusable and not self._aborted:
             self._pool.release(stream)
         else:
             stream.close()
+
+    def abort(self) -> None:
+        """Wake a read blocked on this response from another thread; the reader then fails and
+        closes it.  The flag is set before the stream is looked at, and ``_finish`` reads it
+        after taking the stream, so a stream this shuts down is never given back to the pool
+        (no lock needed: each side's two steps are ordered)."""
+        self._aborted = True
+        stream = self._stream
+        if stream is not None:
+            stream.abort()
 
     def close(self) -> None:
         """Stop reading.  An incomplete body means the stream cannot be reused."""

@@ -79,6 +79,12 @@ class AsyncChannelStream:
     def close(self) -> None:
         self._stream.close()
 
+    def abort(self) -> None:
+        self._stream.abort()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
     def __repr__(self) -> str:
         return f"<AsyncChannelStream {self._stream!r}>"
 

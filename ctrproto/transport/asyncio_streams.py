@@ -14,6 +14,7 @@ TLS failures become ctrproto errors through the sync transport's own translation
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import sys
@@ -133,6 +134,18 @@ class AsyncSocketStream:
         # bytes nobody asked for; either way it must not carry another request.
         buffered = getattr(self._reader, "_buffer", b"")
         return not buffered and not self._reader.at_eof() and not _eof_seen(self._reader)
+
+    def abort(self) -> None:
+        # The socket shut down both ways: thread-safe (unlike the transport), and the event loop
+        # sees the EOF, which ends a read waiting on it.
+        sock: Any = self._writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def fileno(self) -> int:
+        sock: Any = self._writer.get_extra_info("socket")
+        return -1 if self._closed or sock is None else int(sock.fileno())
 
     def close(self) -> None:
         if self._closed:

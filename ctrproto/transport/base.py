@@ -42,6 +42,18 @@ class Stream(Protocol):
     def close(self) -> None:
         """Release the stream; idempotent."""
 
+    def abort(self) -> None:
+        """Wake a read blocked on this stream, from any thread, and fail every later one.
+
+        Touches nothing but the OS object (a socket shut down both ways, an SSH channel closed),
+        so it is safe while another thread reads; the reader still calls :meth:`close`.  This
+        is how a stream handed to a caller is cancelled from outside its loop.
+        """
+
+    def fileno(self) -> int:
+        """The file descriptor to wait on with ``select``/``poll`` (readable when bytes or EOF
+        arrived); ``-1`` when closed."""
+
     @property
     def closed(self) -> bool: ...
 
@@ -86,6 +98,10 @@ class AsyncStream(Protocol):
     def idle_ok(self) -> bool: ...
 
     def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def fileno(self) -> int: ...
 
     @property
     def closed(self) -> bool: ...

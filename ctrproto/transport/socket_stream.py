@@ -10,7 +10,7 @@ import select
 import socket
 import ssl
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from ..errors import (
     ConnectionClosed,
@@ -102,6 +102,15 @@ class SocketStream:
         # An idle keep-alive connection is readable only when the peer closed it (EOF) or
         # sent bytes nobody asked for; either way it must not carry another request.
         return not readable
+
+    def abort(self) -> None:
+        # The TCP socket itself, not the TLS layer: SSLSocket.shutdown() would also drop the
+        # TLS state a reader in another thread is using.
+        with suppress(OSError):
+            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+
+    def fileno(self) -> int:
+        return -1 if self._closed else self._sock.fileno()
 
     def close(self) -> None:
         if self._closed:

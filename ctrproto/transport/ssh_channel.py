@@ -178,6 +178,15 @@ class ChannelStream:
         transport = chan.get_transport()
         return transport is not None and transport.is_active()
 
+    def abort(self) -> None:
+        # Closing a paramiko channel is thread-safe and wakes a recv() blocked on it (b"").
+        with suppress(OSError, EOFError, paramiko.SSHException):
+            self._channel.close()
+
+    def fileno(self) -> int:
+        """paramiko's pipe that turns readable with the channel (made on first use)."""
+        return -1 if self._closed else self._channel.fileno()
+
     def close(self) -> None:
         if self._closed:
             return

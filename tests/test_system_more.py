@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -144,6 +145,37 @@ def test_live_events_stream_in_both_worlds(
     theirs = list(reference.events(since=since, until=until, filters=filters, decode=True))
     assert _actions(seen) == _actions(theirs)
     assert [event["id"] for event in seen] == [event["id"] for event in theirs]
+
+
+@pytest.mark.daemon
+def test_events_stream_closes_from_another_thread(
+    api: APIClient, reference: docker.APIClient, event_labels: dict[str, str]
+) -> None:
+    # docker-py's CancellableStream contract: close() from elsewhere ends a blocked iteration.
+    stream = api.events(filters=_label_filter(event_labels), decode=True)  # no end of its own
+    seen: list[str] = []
+    destroyed = threading.Event()
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for event in stream:
+                seen.append(event["Action"])
+                if event["Action"] == "destroy":
+                    destroyed.set()  # the next read blocks: nothing more will come
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            failures.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    _lifecycle(reference, event_labels)
+    assert destroyed.wait(60), seen
+    stream.close()
+    reader.join(60)
+    assert not reader.is_alive(), "close() did not end the blocked iteration"
+    assert not failures
+    assert seen == ["create", "start", "die", "destroy"]
+    assert list(stream) == []  # closed: nothing more
 
 
 @pytest.mark.daemon

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..config import kwargs_from_env
 from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from .api_client import AsyncAPIClient
+from .cancellable import AsyncCancellableStream
 from .containers import AsyncContainerCollection
 from .images import AsyncImageCollection
 from .networks import AsyncNetworkCollection
@@ -86,7 +87,7 @@ class AsyncDockerClient:
     async def ping(self) -> bool:
         return await self.api.ping()
 
-    async def events(self, *args: Any, **kwargs: Any) -> AsyncGenerator[Any, None]:
+    async def events(self, *args: Any, **kwargs: Any) -> AsyncCancellableStream[Any]:
         """The daemon's events; the arguments of :meth:`AsyncAPIClient.events`."""
         return await self.api.events(*args, **kwargs)
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
 from ..auth import INDEX_NAME, load_config
 from ..engine import endpoints, system_calls
+from .cancellable import AsyncCancellableStream, cancellable
 from .client_core import AsyncClientCore
-from .http_driver import AsyncResponse
-from .stream_shapes import json_values
+from .stream_shapes import json_batches
 
 
 class AsyncSystemApiMixin(AsyncClientCore):
@@ -35,20 +35,22 @@ class AsyncSystemApiMixin(AsyncClientCore):
         until: Any = None,
         filters: dict[str, Any] | None = None,
         decode: bool | None = None,
-    ) -> AsyncGenerator[Any, None]:
+    ) -> AsyncCancellableStream[Any]:
         """The daemon's events, each handed out as soon as it arrives: the bytes of one event
-        (its JSON line), or with ``decode=True`` the decoded dict.
+        (its JSON line), or with ``decode=True`` the decoded dict.  ``close()`` ends the stream
+        from any thread (or task), as docker-py's ``CancellableStream``.
 
         ``since``/``until`` take a ``datetime`` or epoch seconds; with ``until`` the stream ends
         by itself once the daemon reaches it, otherwise it follows until closed.  The request
         is sent here, and a refusal raises :class:`~ctrproto.errors.APIError` from this call
         (docker-py's stream swallows it and simply ends, its APIError being an OSError).
         """
-        # TODO(coordinator): return H5's cancellable stream wrapper (stream_shapes) once it
-        # lands, so that close() from another thread ends a blocked read as docker-py's
-        # CancellableStream does; until then closing the generator closes the connection.
         call = system_calls.events(since, until, filters)
-        return _events_of(await self._perform(call), bool(decode))
+        response = await self._perform(call)
+        pieces = response.aiter_raw()
+        return cancellable(
+            response, json_batches(pieces) if decode else _event_line_batches(pieces)
+        )
 
     async def login(
         self,
@@ -87,19 +89,13 @@ class AsyncSystemApiMixin(AsyncClientCore):
         self._auth_configs = load_config(dockercfg_path, credstore_env=self.credstore_env)
 
 
-async def _events_of(response: AsyncResponse, decode: bool) -> AsyncGenerator[Any, None]:
-    """Each event of the response, its raw line or decoded; closing the generator (or its
-    end) closes the response, and so the connection."""
-    try:
-        if decode:
-            async for event in json_values(response.aiter_raw()):
-                yield event
-        else:
-            lines = system_calls.event_lines()
-            async for piece in response.aiter_raw():
-                for line in lines.feed(piece):
-                    yield line
-            for line in lines.close():
-                yield line
-    finally:
-        response.close()
+async def _event_line_batches(pieces: AsyncIterable[bytes]) -> AsyncGenerator[list[bytes], None]:
+    """The raw stream cut into the bytes of one event each, one list per network read."""
+    lines = system_calls.event_lines()
+    async for piece in pieces:
+        batch = lines.feed(piece)
+        if batch:
+            yield batch
+    rest = lines.close()
+    if rest:
+        yield rest

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..config import kwargs_from_env
 from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from .api_client import APIClient
+from .cancellable import CancellableStream
 from .containers import ContainerCollection
 from .images import ImageCollection
 from .networks import NetworkCollection
@@ -88,7 +89,7 @@ class DockerClient:
     def ping(self) -> bool:
         return self.api.ping()
 
-    def events(self, *args: Any, **kwargs: Any) -> Generator[Any, None, None]:
+    def events(self, *args: Any, **kwargs: Any) -> CancellableStream[Any]:
         """The daemon's events; the arguments of :meth:`APIClient.events`."""
         return self.api.events(*args, **kwargs)
 

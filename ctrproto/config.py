@@ -141,21 +141,6 @@ def kwargs_from_env(
     return kwargs
 
 
-def config_proxies(environment: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
-    """The ``proxies`` section of the docker CLI's config.json, or ``None`` without one.
-
-    The facades inject the entry for their daemon into new containers' environments, as
-    docker-py does (``use_config_proxy``).
-    """
-    env = os.environ if environment is None else environment
-    try:
-        data = json.loads((config_dir(env) / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # no readable config: no proxies, as the CLI behaves
-    proxies = data.get("proxies") if isinstance(data, dict) else None
-    return proxies if isinstance(proxies, Mapping) else None
-
-
 # ---------------------------------------------------------------------- the CLI's config.json
 
 #: Where the docker CLI keeps its configuration, relative to the home directory.

@@ -141,10 +141,7 @@ def install() -> None:
             del sys.modules[name]
     sys.modules["docker"] = sys.modules[__name__]
     for docker_name, ours in MODULES.items():
-        try:
-            module: ModuleType = importlib.import_module(ours)
-        except ImportError:  # pragma: no cover - a module another part of the tree has not yet
-            continue
+        module: ModuleType = importlib.import_module(ours)
         sys.modules[docker_name] = module
         parent, _, child = docker_name.rpartition(".")
         if parent == "docker" and not hasattr(sys.modules[__name__], child):

@@ -28,7 +28,7 @@ def main() -> int:
     with ctrproto.from_env() as client:
         version = client.version()
         print(f"daemon {version['Version']} (API {client.api.api_version}) "
-              f"via {client.api.base_url}")
+              f"via {client.api.daemon_url}")
         container = client.containers.run(image, ["sh", "-c", SCRIPT], detach=True)
         try:
             started = time.monotonic()

@@ -23,7 +23,6 @@ from ctrproto.engine.create_config import (
     build_create_request,
     build_run_request,
     proxy_environment,
-    select_proxy_config,
 )
 from ctrproto.errors import DockerException, InvalidArgument, InvalidVersion
 from ctrproto.types import (
@@ -187,15 +186,6 @@ def test_proxy_variables_are_prepended_so_the_callers_win() -> None:
 
 
 def test_proxy_helpers() -> None:
-    proxies = {
-        "default": {"httpsProxy": "https://d"},
-        "tcp://docker:2376": {"httpProxy": "http://h", "bogus": 1},
-    }
-    assert select_proxy_config(proxies, "tcp://docker:2376") == {"httpProxy": "http://h"}
-    assert select_proxy_config(proxies, "unix:///var/run/docker.sock") == {
-        "httpsProxy": "https://d"
-    }
-    assert select_proxy_config(None, "x") == {}
     assert proxy_environment({"ftpProxy": "ftp://f", "httpProxy": ""}) == [
         "ftp_proxy=ftp://f",
         "FTP_PROXY=ftp://f",

@@ -13,7 +13,7 @@ from .._async.containers import (
 )
 from .._async.docker_client import AsyncDockerClient, from_env
 from .._async.hijacked_socket import AsyncHijackedSocket
-from .._async.images import AsyncImage, AsyncImageCollection
+from .._async.images import AsyncImage, AsyncImageCollection, AsyncRegistryData
 from .._async.networks import AsyncNetwork, AsyncNetworkCollection
 from .._async.volumes import AsyncVolume, AsyncVolumeCollection
 
@@ -28,6 +28,7 @@ __all__ = [
     "AsyncImageCollection",
     "AsyncNetwork",
     "AsyncNetworkCollection",
+    "AsyncRegistryData",
     "AsyncVolume",
     "AsyncVolumeCollection",
     "ExecResult",

@@ -48,7 +48,6 @@ __all__ = [
     "build_create_request",
     "build_run_request",
     "proxy_environment",
-    "select_proxy_config",
 ]
 
 # =========================================================================== results
@@ -1024,18 +1023,6 @@ _PROXY_VARIABLES = (
     ("ftpProxy", "ftp_proxy"),
     ("noProxy", "no_proxy"),
 )
-
-
-def select_proxy_config(proxies: Mapping[str, Any] | None, base_url: str) -> dict[str, str]:
-    """This daemon's entry in config.json's ``proxies``: the one for its URL, else ``default``."""
-    if not proxies:
-        return {}
-    entry = proxies.get(base_url)
-    if entry is None:
-        entry = proxies.get("default")
-    if not isinstance(entry, Mapping):
-        return {}
-    return {key: value for key, value in entry.items() if isinstance(value, str)}
 
 
 def proxy_environment(proxy_config: Mapping[str, str] | None) -> list[str]:

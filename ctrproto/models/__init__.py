@@ -3,7 +3,7 @@
 
 from .._sync.containers import Container, ContainerCollection, ExecOutput, ExecResult
 from .._sync.docker_client import DockerClient, from_env
-from .._sync.images import Image, ImageCollection
+from .._sync.images import Image, ImageCollection, RegistryData
 from .._sync.networks import Network, NetworkCollection
 from .._sync.volumes import Volume, VolumeCollection
 
@@ -17,6 +17,7 @@ __all__ = [
     "ImageCollection",
     "Network",
     "NetworkCollection",
+    "RegistryData",
     "Volume",
     "VolumeCollection",
     "from_env",

@@ -250,3 +250,40 @@ def test_client_from_current_context_reaches_the_testbed(store: Path, docker_hos
         assert client.ping() is True
     finally:
         client.close()
+
+
+def test_docker_client_from_context_classmethod(store: Path, docker_host: str) -> None:
+    """``DockerClient.from_context`` (docker-py 7.2's classmethod) in both worlds; a named
+    context wins over the current one, and a missing name raises ContextNotFound."""
+    import asyncio
+
+    from ctrproto import DockerClient
+    from ctrproto.aio import AsyncDockerClient
+    from ctrproto.errors import ContextNotFound
+
+    ContextAPI.create_context("named", host=docker_host)
+    ContextAPI.create_context("elsewhere", host="unix:///nonexistent/docker.sock")
+    ContextAPI.set_current_context("elsewhere")
+    client = DockerClient.from_context("named", timeout=30)
+    try:
+        assert client.api.daemon_url == docker_host
+        assert client.api.timeout == 30
+        assert client.ping() is True
+    finally:
+        client.close()
+    assert DockerClient.from_context().api.daemon_url == "unix:///nonexistent/docker.sock"
+
+    async def through_asyncio() -> bool:
+        async with AsyncDockerClient.from_context("named") as aclient:
+            return await aclient.ping()
+
+    assert asyncio.run(through_asyncio()) is True
+    # docker-py falls back to the local default socket for a name it cannot find; a clear
+    # error naming the context is what a typo deserves (README, differences).
+    with pytest.raises(ContextNotFound, match="no-such-context"):
+        DockerClient.from_context("no-such-context")
+    theirs = docker.DockerClient.from_context("named")
+    try:
+        assert theirs.api.base_url == client.api.base_url == "http+docker://localhost"
+    finally:
+        theirs.close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import kwargs_from_env
+from ..config import context_kwargs, current_context_name, kwargs_from_env
 from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from .api_client import AsyncAPIClient
 from .cancellable import AsyncCancellableStream
@@ -14,7 +15,7 @@ from .images import AsyncImageCollection
 from .networks import AsyncNetworkCollection
 from .volumes import AsyncVolumeCollection
 
-__all__ = ["AsyncDockerClient", "from_env"]
+__all__ = ["AsyncDockerClient", "from_context", "from_env"]
 
 
 class AsyncDockerClient:
@@ -42,6 +43,29 @@ class AsyncDockerClient:
         and the docker CLI's contexts (``ctrproto.config.kwargs_from_env``); explicit keywords
         win over what it finds."""
         options = kwargs_from_env(environment=environment)
+        options.update(kwargs)
+        return cls(
+            version=version,
+            timeout=timeout,
+            max_pool_size=max_pool_size,
+            use_ssh_client=use_ssh_client,
+            **options,
+        )
+
+    @classmethod
+    def from_context(
+        cls,
+        name: str | None = None,
+        version: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_pool_size: int = DEFAULT_MAX_POOL_SIZE,
+        use_ssh_client: bool = False,
+        **kwargs: Any,
+    ) -> AsyncDockerClient:
+        """A client for the docker CLI context ``name``; with ``None`` the current one
+        (``DOCKER_CONTEXT``, then config.json's ``currentContext``, then ``default``), as
+        docker-py 7.2's.  ``DOCKER_HOST`` is not consulted; explicit keywords win."""
+        options = context_kwargs(name or current_context_name(os.environ), os.environ)
         options.update(kwargs)
         return cls(
             version=version,
@@ -123,3 +147,9 @@ class AsyncDockerClient:
 def from_env(**kwargs: Any) -> AsyncDockerClient:
     """Module-level shortcut for :meth:`AsyncDockerClient.from_env`, as ``docker.from_env``."""
     return AsyncDockerClient.from_env(**kwargs)
+
+
+def from_context(name: str | None = None, **kwargs: Any) -> AsyncDockerClient:
+    """Module-level shortcut for :meth:`AsyncDockerClient.from_context`, as
+    ``docker.from_context``."""
+    return AsyncDockerClient.from_context(name, **kwargs)

@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import kwargs_from_env
+from ..config import context_kwargs, current_context_name, kwargs_from_env
 from ..engine.defaults import DEFAULT_MAX_POOL_SIZE, DEFAULT_TIMEOUT
 from .api_client import APIClient
 from .cancellable import CancellableStream
@@ -16,7 +17,7 @@ from .images import ImageCollection
 from .networks import NetworkCollection
 from .volumes import VolumeCollection
 
-__all__ = ["DockerClient", "from_env"]
+__all__ = ["DockerClient", "from_context", "from_env"]
 
 
 class DockerClient:
@@ -44,6 +45,29 @@ class DockerClient:
         and the docker CLI's contexts (``ctrproto.config.kwargs_from_env``); explicit keywords
         win over what it finds."""
         options = kwargs_from_env(environment=environment)
+        options.update(kwargs)
+        return cls(
+            version=version,
+            timeout=timeout,
+            max_pool_size=max_pool_size,
+            use_ssh_client=use_ssh_client,
+            **options,
+        )
+
+    @classmethod
+    def from_context(
+        cls,
+        name: str | None = None,
+        version: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_pool_size: int = DEFAULT_MAX_POOL_SIZE,
+        use_ssh_client: bool = False,
+        **kwargs: Any,
+    ) -> DockerClient:
+        """A client for the docker CLI context ``name``; with ``None`` the current one
+        (``DOCKER_CONTEXT``, then config.json's ``currentContext``, then ``default``), as
+        docker-py 7.2's.  ``DOCKER_HOST`` is not consulted; explicit keywords win."""
+        options = context_kwargs(name or current_context_name(os.environ), os.environ)
         options.update(kwargs)
         return cls(
             version=version,
@@ -125,3 +149,9 @@ class DockerClient:
 def from_env(**kwargs: Any) -> DockerClient:
     """Module-level shortcut for :meth:`DockerClient.from_env`, as ``docker.from_env``."""
     return DockerClient.from_env(**kwargs)
+
+
+def from_context(name: str | None = None, **kwargs: Any) -> DockerClient:
+    """Module-level shortcut for :meth:`DockerClient.from_context`, as
+    ``docker.from_context``."""
+    return DockerClient.from_context(name, **kwargs)

@@ -194,9 +194,15 @@ def _exception(typ: Any, val: Any) -> BaseException:
 
 
 async def batches_of(items: AsyncIterable[T]) -> AsyncGenerator[list[T], None]:
-    """One-item batches, for a source that makes its items one at a time."""
-    async for item in items:
-        yield [item]
+    """One-item batches, for a source that makes its items one at a time (closed with them,
+    so that its own clean-up runs now)."""
+    try:
+        async for item in items:
+            yield [item]
+    finally:
+        close = getattr(items, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def cancellable(

@@ -58,11 +58,21 @@ class AsyncExecOutput:
             raise
         return filled(item) if self._demux else item
 
+    def close(self) -> None:
+        """Stop reading, from any thread (a blocked read wakes and the iteration ends); the
+        connection is dropped (the command keeps running)."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+    # unasync: async-only
     async def aclose(self) -> None:
         """Stop reading; the connection is dropped (the command keeps running)."""
         close = getattr(self._chunks, "aclose", None)
         if close is not None:
             await close()
+
+    # unasync: end
 
 
 class _StreamedExecResult(ExecResult):

@@ -14,6 +14,7 @@ from typing import Any, Union
 from .._backends import asyncio as backend
 from ..engine.defaults import READ_SIZE
 from ..engine.output import DemuxedChunk, Frame, collected, collector
+from ..errors import ConnectionClosed
 from ..protocol.buffer import Buffer
 from ..protocol.http import ResponseHead
 from ..transport.base import AsyncStream
@@ -45,6 +46,7 @@ class AsyncHijackedSocket:
         self._stream = stream
         self.head = head
         self._pending = trailing
+        self._aborted = False
         #: Whether the output is a raw TTY stream (True) or multiplexed frames (False).
         self.tty = tty
 
@@ -56,12 +58,15 @@ class AsyncHijackedSocket:
             data, self._pending = self._pending[:size], self._pending[size:]
             return data
         try:
-            return await self._stream.recv(size)
+            data = await self._stream.recv(size)
         except Exception:
             raise
         except BaseException:
             self.close()
             raise
+        if not data and self._aborted:
+            raise self._cut()
+        return data
 
     async def recv_into(self, buffer: bytearray | memoryview) -> int:
         if self._pending:
@@ -106,6 +111,13 @@ class AsyncHijackedSocket:
         reader = backend.Reader(READ_SIZE)
         while piece := await reader.read(self._stream):
             yield piece
+        if self._aborted:
+            raise self._cut()
+
+    def _cut(self) -> ConnectionClosed:
+        """The end of a read that :meth:`abort` woke: not the output's end, which would tell a
+        reader the container finished."""
+        return ConnectionClosed("the attach connection was closed by close()")
 
     def iter_frames(self, join: bool = True) -> AsyncGenerator[Frame, None]:
         """``(stream, payload)`` pairs, decoded by the shared demuxer; TTY output is stdout."""
@@ -148,7 +160,9 @@ class AsyncHijackedSocket:
         return len(self._pending)
 
     def abort(self) -> None:
-        """Wake a read blocked on this socket, from any thread (the stream then ends)."""
+        """Wake a read blocked on this socket, from any thread: it raises ``ConnectionClosed``
+        (a stream over it ends quietly)."""
+        self._aborted = True
         self._stream.abort()
 
     def close(self) -> None:

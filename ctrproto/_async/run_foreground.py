@@ -24,6 +24,7 @@ from ..errors import Conflict, ContainerError, NotFound
 from ..protocol.demux import STDERR
 from .hijacked_socket import AsyncHijackedSocket, socket_frames
 from .http_driver import AsyncResponse
+from .stream_shapes import stream_of
 
 if TYPE_CHECKING:
     from .containers import AsyncContainer
@@ -55,7 +56,8 @@ async def run_foreground(
             sock = await api.attach_socket(container.id, ATTACH_PARAMS)
         await container.start()
         if sock is not None and options.stream:
-            return _streamed(container, sock, exit_wait, options, command, image)
+            # Closable from another thread, as docker-py's run(stream=True) (its logs stream).
+            return stream_of(sock, _streamed(container, sock, exit_wait, options, command, image))
         output, errors = await _collected(sock, options) if sock is not None else (None, None)
         status = await _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, errors)
@@ -67,11 +69,14 @@ async def run_foreground(
 
 
 async def _selected(
-    sock: AsyncHijackedSocket, options: RunOptions, errors: bytearray
+    sock: AsyncHijackedSocket, options: RunOptions, errors: bytearray, join: bool = True
 ) -> AsyncGenerator[bytes, None]:
     """The payloads the ``stdout``/``stderr`` flags select; all of stderr also goes to
-    ``errors``, for the ``ContainerError`` of a failed run."""
-    async for stream, payload in socket_frames(sock):
+    ``errors``, for the ``ContainerError`` of a failed run.  Without ``join`` one per frame,
+    empty ones dropped (docker-py's streamed items)."""
+    async for stream, payload in socket_frames(sock, join):
+        if not payload:
+            continue
         if stream == STDERR:
             errors += payload
             if options.stderr:
@@ -97,7 +102,7 @@ async def _streamed(
 ) -> AsyncGenerator[bytes, None]:
     try:
         errors = bytearray()
-        async for payload in _selected(sock, options, errors):
+        async for payload in _selected(sock, options, errors, join=False):
             yield payload
         status = await _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, bytes(errors))

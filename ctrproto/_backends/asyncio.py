@@ -57,15 +57,52 @@ async def run_concurrently(
     return list(await asyncio.gather(*(gated(item) for item in items)))
 
 
-async def deferred(opener: Callable[[], Awaitable[Any]]) -> AsyncGenerator[Any, None]:
-    stream = await opener()
-    try:
-        async for item in stream:
-            yield item
-    finally:
-        close = getattr(stream, "aclose", None)
+def deferred(opener: Callable[[], Awaitable[Any]]) -> DeferredStream:
+    return DeferredStream(opener)
+
+
+class DeferredStream(AsyncIterator[Any]):
+    """A facade stream under asyncio: opened by its first ``__anext__`` (a method like
+    ``container.logs(stream=True)`` cannot await), then the client's stream, whose ``close()``
+    (from another task, or a thread through ``loop.call_soon_threadsafe``) ends an iteration
+    blocked on a read.  Closed before it opened, it never opens."""
+
+    def __init__(self, opener: Callable[[], Awaitable[Any]]) -> None:
+        self._opener: Callable[[], Awaitable[Any]] | None = opener
+        self._stream: Any = None
+        self._closed = False
+
+    def __aiter__(self) -> DeferredStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._stream is None:
+            opener, self._opener = self._opener, None
+            if self._closed or opener is None:
+                raise StopAsyncIteration
+            stream = await opener()
+            if self._closed:  # closed while it opened
+                await _aclose(stream)
+                raise StopAsyncIteration
+            self._stream = stream
+        return await self._stream.__anext__()
+
+    def close(self) -> None:
+        self._closed = True
+        close = getattr(self._stream, "close", None)
         if close is not None:
-            await close()
+            close()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._stream is not None:
+            await _aclose(self._stream)
+
+
+async def _aclose(stream: Any) -> None:
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        await close()
 
 
 def upload_body(data: object, chunk_size: int) -> AsyncIterator[bytes]:

@@ -159,9 +159,15 @@ def _exception(typ: Any, val: Any) -> BaseException:
 
 
 def batches_of(items: Iterable[T]) -> Generator[list[T], None, None]:
-    """One-item batches, for a source that makes its items one at a time."""
-    for item in items:
-        yield [item]
+    """One-item batches, for a source that makes its items one at a time (closed with them,
+    so that its own clean-up runs now)."""
+    try:
+        for item in items:
+            yield [item]
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def cancellable(

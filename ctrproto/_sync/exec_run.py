@@ -61,10 +61,12 @@ class ExecOutput:
         return filled(item) if self._demux else item
 
     def close(self) -> None:
-        """Stop reading; the connection is dropped (the command keeps running)."""
+        """Stop reading, from any thread (a blocked read wakes and the iteration ends); the
+        connection is dropped (the command keeps running)."""
         close = getattr(self._chunks, "close", None)
         if close is not None:
             close()
+
 
 
 class _StreamedExecResult(ExecResult):

@@ -16,6 +16,7 @@ from typing import Any, Union
 from .._backends import sync as backend
 from ..engine.defaults import READ_SIZE
 from ..engine.output import DemuxedChunk, Frame, collected, collector
+from ..errors import ConnectionClosed
 from ..protocol.buffer import Buffer
 from ..protocol.http import ResponseHead
 from ..transport.base import Stream
@@ -47,6 +48,7 @@ class HijackedSocket:
         self._stream = stream
         self.head = head
         self._pending = trailing
+        self._aborted = False
         #: Whether the output is a raw TTY stream (True) or multiplexed frames (False).
         self.tty = tty
 
@@ -58,12 +60,15 @@ class HijackedSocket:
             data, self._pending = self._pending[:size], self._pending[size:]
             return data
         try:
-            return self._stream.recv(size)
+            data = self._stream.recv(size)
         except Exception:
             raise
         except BaseException:
             self.close()
             raise
+        if not data and self._aborted:
+            raise self._cut()
+        return data
 
     def recv_into(self, buffer: bytearray | memoryview) -> int:
         if self._pending:
@@ -108,6 +113,13 @@ class HijackedSocket:
         reader = backend.Reader(READ_SIZE)
         while piece := reader.read(self._stream):
             yield piece
+        if self._aborted:
+            raise self._cut()
+
+    def _cut(self) -> ConnectionClosed:
+        """The end of a read that :meth:`abort` woke: not the output's end, which would tell a
+        reader the container finished."""
+        return ConnectionClosed("the attach connection was closed by close()")
 
     def iter_frames(self, join: bool = True) -> Generator[Frame, None, None]:
         """``(stream, payload)`` pairs, decoded by the shared demuxer; TTY output is stdout."""
@@ -150,7 +162,9 @@ class HijackedSocket:
         return len(self._pending)
 
     def abort(self) -> None:
-        """Wake a read blocked on this socket, from any thread (the stream then ends)."""
+        """Wake a read blocked on this socket, from any thread: it raises ``ConnectionClosed``
+        (a stream over it ends quietly)."""
+        self._aborted = True
         self._stream.abort()
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ from ..errors import Conflict, ContainerError, NotFound
 from ..protocol.demux import STDERR
 from .hijacked_socket import HijackedSocket, socket_frames
 from .http_driver import Response
+from .stream_shapes import stream_of
 
 if TYPE_CHECKING:
     from .containers import Container
@@ -57,7 +58,8 @@ def run_foreground(
             sock = api.attach_socket(container.id, ATTACH_PARAMS)
         container.start()
         if sock is not None and options.stream:
-            return _streamed(container, sock, exit_wait, options, command, image)
+            # Closable from another thread, as docker-py's run(stream=True) (its logs stream).
+            return stream_of(sock, _streamed(container, sock, exit_wait, options, command, image))
         output, errors = _collected(sock, options) if sock is not None else (None, None)
         status = _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, errors)
@@ -69,11 +71,14 @@ def run_foreground(
 
 
 def _selected(
-    sock: HijackedSocket, options: RunOptions, errors: bytearray
+    sock: HijackedSocket, options: RunOptions, errors: bytearray, join: bool = True
 ) -> Generator[bytes, None, None]:
     """The payloads the ``stdout``/``stderr`` flags select; all of stderr also goes to
-    ``errors``, for the ``ContainerError`` of a failed run."""
-    for stream, payload in socket_frames(sock):
+    ``errors``, for the ``ContainerError`` of a failed run.  Without ``join`` one per frame,
+    empty ones dropped (docker-py's streamed items)."""
+    for stream, payload in socket_frames(sock, join):
+        if not payload:
+            continue
         if stream == STDERR:
             errors += payload
             if options.stderr:
@@ -99,7 +104,7 @@ def _streamed(
 ) -> Generator[bytes, None, None]:
     try:
         errors = bytearray()
-        for payload in _selected(sock, options, errors):
+        for payload in _selected(sock, options, errors, join=False):
             yield payload
         status = _exit_status(container, exit_wait)
         _check_exit(container, status, command, image, bytes(errors))

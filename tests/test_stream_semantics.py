@@ -423,6 +423,33 @@ def test_close_from_the_loop_body_ends_the_stream(
     assert seen == [b"tick\n"] * 3
 
 
+def test_close_in_the_loop_body_drops_the_rest_of_the_read(
+    world: World, make_container: Callable[..., str], api: APIClient
+) -> None:
+    # Thousands of lines arrive per read: after close() none of them may still come out.
+    cid = make_container(["sh", "-c", "seq 1 5000"], network_disabled=True)
+    api.start(cid)
+    api.wait(cid)
+    _finished_logs(api, cid, b"".join(b"%d\n" % i for i in range(1, 5001)))
+    stream = world(world.api.logs(cid, stream=True, follow=False))
+    seen: list[bytes] = []
+
+    async def take_async() -> None:
+        async for item in stream:
+            seen.append(item)
+            if len(seen) == 3:
+                stream.close()
+
+    if world.loop is not None:
+        world.loop.run_until_complete(take_async())
+    else:
+        for item in stream:
+            seen.append(item)
+            if len(seen) == 3:
+                stream.close()
+    assert seen == [b"1\n", b"2\n", b"3\n"]
+
+
 def test_exec_stream_closes_from_another_thread(
     api: APIClient, test_labels: dict[str, str], created: list[str]
 ) -> None:

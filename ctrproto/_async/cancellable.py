@@ -48,7 +48,7 @@ class _Reading:
     world's chain) holds no reference to the stream: a stream dropped unclosed is freed at
     once, and its generators close its connection then, as a dropped generator does."""
 
-    __slots__ = ("source", "resource", "lock", "closed", "busy", "released")
+    __slots__ = ("source", "resource", "lock", "closed", "busy", "released", "current")
 
     def __init__(self, source: AsyncGenerator[list[Any], None], resource: Interruptible) -> None:
         self.source = source
@@ -57,6 +57,7 @@ class _Reading:
         self.closed = False
         self.busy = False  # a read (a step of the source) is under way
         self.released = False
+        self.current: list[Any] = []  # the batch being handed out
 
     async def next_batch(self) -> list[Any] | None:
         """The next batch, or ``None`` at the end (the output's, or the close's)."""
@@ -65,7 +66,8 @@ class _Reading:
                 return None
             self.busy = True
         try:
-            return await self.source.__anext__()
+            batch = self.current = await self.source.__anext__()
+            return batch
         except StopAsyncIteration:
             self.closed = True  # the source released its connection on the way out
             return None
@@ -89,6 +91,9 @@ class _Reading:
             self.closed = True
             reading = self.busy
             self.released = not reading
+            # The rest of the batch being handed out is dropped: a loop that closes its stream
+            # gets no further item (the iteration over this list stops at its end, now).
+            self.current.clear()
             if not reading:  # nothing runs the source: release here (the lock keeps it so)
                 # unasync: sync-only
                 # self.source.close()
@@ -110,7 +115,9 @@ class AsyncCancellableStream(AsyncGenerator[T, None]):
 
     def __init__(self, batches: AsyncGenerator[list[T], None], resource: Interruptible) -> None:
         self._reading = _Reading(batches, resource)
-        self._batch: list[T] = []  # the rest of the current batch, reversed
+        # unasync: async-only
+        self._items: AsyncGenerator[T, None] = _each(self._reading)
+        # unasync: end
         # unasync: sync-only
         # from itertools import chain
         #
@@ -124,20 +131,15 @@ class AsyncCancellableStream(AsyncGenerator[T, None]):
 
     # unasync: async-only
     def __aiter__(self) -> AsyncIterator[T]:
-        return self
+        """The items, from an async generator over the batches (cheaper per item than a
+        coroutine per ``__anext__``); ``__anext__`` shares its position."""
+        return self._items
 
     async def __anext__(self) -> T:
-        batch = self._batch
-        while not batch:
-            got = await self._reading.next_batch()
-            if got is None:
-                raise StopAsyncIteration
-            got.reverse()
-            batch = self._batch = got
-        return batch.pop()
+        return await self._items.__anext__()
 
     async def asend(self, value: None) -> T:
-        return await self.__anext__()
+        return await self._items.__anext__()
 
     async def athrow(self, typ: Any, val: Any = None, tb: Any = None) -> T:
         await self.aclose()
@@ -176,6 +178,7 @@ class AsyncCancellableStream(AsyncGenerator[T, None]):
         self.close()
         reading = self._reading
         if not reading.busy:
+            await self._items.aclose()
             await reading.source.aclose()
 
     # unasync: end
@@ -186,6 +189,14 @@ class AsyncCancellableStream(AsyncGenerator[T, None]):
         await self.aclose()
 
 
+# unasync: async-only
+async def _each(reading: _Reading) -> AsyncGenerator[Any, None]:
+    while (batch := await reading.next_batch()) is not None:
+        for item in batch:
+            yield item
+
+
+# unasync: end
 def _exception(typ: Any, val: Any) -> BaseException:
     """What ``throw(typ, val)`` raises (a generator's calling conventions)."""
     if isinstance(typ, BaseException):

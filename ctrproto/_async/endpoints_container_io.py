@@ -25,6 +25,7 @@ from .stream_shapes import (
     json_batches,
     piece_batches,
     rechunked,
+    stream_of,
 )
 
 StatsResult = Union[
@@ -122,7 +123,7 @@ class AsyncContainerIOMixin(AsyncClientCore):
     ) -> AsyncGenerator[bytes, None]:
         """The container's filesystem as a tar stream, in ``chunk_size`` pieces."""
         response = await self._perform(endpoints.export(container))
-        return rechunked(response.aiter_raw(), chunk_size)
+        return stream_of(response, rechunked(response.aiter_raw(), chunk_size))
 
     async def get_archive(
         self,
@@ -143,7 +144,7 @@ class AsyncContainerIOMixin(AsyncClientCore):
         except ProtocolError:
             response.close()
             raise
-        return rechunked(response.aiter_raw(), chunk_size), stat
+        return stream_of(response, rechunked(response.aiter_raw(), chunk_size)), stat
 
     async def archive_stat(self, container: Any, path: str) -> dict[str, Any]:
         """The stat of ``path`` in the container, without transferring any of it.

@@ -50,7 +50,7 @@ class _Reading:
     world's chain) holds no reference to the stream: a stream dropped unclosed is freed at
     once, and its generators close its connection then, as a dropped generator does."""
 
-    __slots__ = ("source", "resource", "lock", "closed", "busy", "released")
+    __slots__ = ("source", "resource", "lock", "closed", "busy", "released", "current")
 
     def __init__(self, source: Generator[list[Any], None, None], resource: Interruptible) -> None:
         self.source = source
@@ -59,6 +59,7 @@ class _Reading:
         self.closed = False
         self.busy = False  # a read (a step of the source) is under way
         self.released = False
+        self.current: list[Any] = []  # the batch being handed out
 
     def next_batch(self) -> list[Any] | None:
         """The next batch, or ``None`` at the end (the output's, or the close's)."""
@@ -67,7 +68,8 @@ class _Reading:
                 return None
             self.busy = True
         try:
-            return self.source.__next__()
+            batch = self.current = self.source.__next__()
+            return batch
         except StopIteration:
             self.closed = True  # the source released its connection on the way out
             return None
@@ -91,6 +93,9 @@ class _Reading:
             self.closed = True
             reading = self.busy
             self.released = not reading
+            # The rest of the batch being handed out is dropped: a loop that closes its stream
+            # gets no further item (the iteration over this list stops at its end, now).
+            self.current.clear()
             if not reading:  # nothing runs the source: release here (the lock keeps it so)
                 self.source.close()
                 self.resource.close()
@@ -110,7 +115,6 @@ class CancellableStream(Generator[T, None, None]):
 
     def __init__(self, batches: Generator[list[T], None, None], resource: Interruptible) -> None:
         self._reading = _Reading(batches, resource)
-        self._batch: list[T] = []  # the rest of the current batch, reversed
         from itertools import chain
 
         self._items: Iterator[T] = chain.from_iterable(iter(self._reading.next_batch, None))

@@ -8,7 +8,10 @@ Every keyword conversion of ``run()``/``create()`` lives in :mod:`ctrproto.engin
 docker-py disagree the spec wins; the differences are listed in the README.
 
 Under asyncio a stream method (``logs(stream=True)``, ``stats()``, ``export()``) returns the
-async generator itself, not a coroutine: ``for chunk in container.logs(stream=True)``.
+stream itself, not a coroutine: ``for chunk in container.logs(stream=True)``.  Every
+stream over a live connection (logs, attach, stats, a streamed ``exec_run``/``run``) can be
+closed from another thread (under asyncio another task) while it waits: see
+:class:`~ctrproto._sync.cancellable.CancellableStream`.
 """
 
 from __future__ import annotations
@@ -58,16 +61,20 @@ class Container(ContainerState, Model):
     # ------------------------------------------------------------------ output and I/O
 
     def attach(self, **kwargs: Any) -> Any:
-        """``APIClient.attach`` keywords.  The attachment is made by this call (under asyncio
-        too, unlike ``logs``), so output written after it returns is not missed."""
+        """``APIClient.attach`` keywords (``chunks=True`` too).  The attachment is made by this
+        call (under asyncio too, unlike ``logs``), so output written after it returns is not
+        missed.  A stream has one item per frame, as docker-py's."""
         return self.api.attach(self.id, **kwargs)
 
     def attach_socket(self, **kwargs: Any) -> Any:
         return self.api.attach_socket(self.id, **kwargs)
 
     def logs(self, **kwargs: Any) -> Any:
-        """``bytes``, or with ``stream=True`` a generator of chunks (under asyncio an async
-        generator returned directly, whose request is made when iteration begins)."""
+        """``bytes``, or with ``stream=True`` a stream of docker-py's items: one per frame (a
+        log line), one byte each for a TTY container; ``chunks=True`` for ctrproto's bulk
+        items instead (what each read completed: the fast path).  ``close()`` ends it from
+        another thread.  Under asyncio the stream is returned directly and makes its request
+        when iteration begins."""
         if kwargs.get("stream"):
             return backend.deferred(lambda: self.api.logs(self.id, **kwargs))
         return self.api.logs(self.id, **kwargs)

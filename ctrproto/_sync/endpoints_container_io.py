@@ -27,6 +27,7 @@ from .stream_shapes import (
     json_batches,
     piece_batches,
     rechunked,
+    stream_of,
 )
 
 StatsResult = Union[
@@ -124,7 +125,7 @@ class ContainerIOMixin(ClientCore):
     ) -> Generator[bytes, None, None]:
         """The container's filesystem as a tar stream, in ``chunk_size`` pieces."""
         response = self._perform(endpoints.export(container))
-        return rechunked(response.iter_raw(), chunk_size)
+        return stream_of(response, rechunked(response.iter_raw(), chunk_size))
 
     def get_archive(
         self,
@@ -145,7 +146,7 @@ class ContainerIOMixin(ClientCore):
         except ProtocolError:
             response.close()
             raise
-        return rechunked(response.iter_raw(), chunk_size), stat
+        return stream_of(response, rechunked(response.iter_raw(), chunk_size)), stat
 
     def archive_stat(self, container: Any, path: str) -> dict[str, Any]:
         """The stat of ``path`` in the container, without transferring any of it.

@@ -51,6 +51,9 @@ def asyncio_workloads(bench: Bench) -> list[Case]:
     async def acp_logs() -> None:
         await _drain(await acp.logs(cid, stream=True, follow=False))
 
+    async def acp_bulk_logs() -> None:
+        await _drain(await acp.logs(cid, stream=True, follow=False, chunks=True))
+
     async def adp_logs() -> None:
         await _drain(adp.containers.container(cid).log(stdout=True, stderr=True, follow=True))
 
@@ -75,6 +78,7 @@ def asyncio_workloads(bench: Bench) -> list[Case]:
             "raw": lambda: _raw.read_to_close(bench.host, "GET", target),
             "ctrproto": lambda: _consume(bench.cp.logs(cid, stream=True, follow=False)),
             "ctrproto.aio": _driven(loop, acp_logs),
+            "ctrproto.aio-bulk": _driven(loop, acp_bulk_logs),
             "aiodocker": _driven(loop, adp_logs),
         }
         cases = [run_interleaved(Case("A", f"logs stream {size // MB} MB 100 B lines", "MB"),

@@ -150,8 +150,16 @@ def _logs_clients(bench: Bench, cid: str, stream: bool) -> dict[str, Callable[[]
         else:
             bench.dp.logs(cid)
 
-    return {"raw": lambda: _raw.read_to_close(bench.host, "GET", target),
-            "ctrproto": cp, "docker-py": dp}
+    def bulk() -> None:
+        _consume(bench.cp.logs(cid, stream=True, follow=False, chunks=True))
+
+    clients = {"raw": lambda: _raw.read_to_close(bench.host, "GET", target), "ctrproto": cp}
+    if stream:
+        # ctrproto's default stream is docker-py's items (one per frame, one byte per item on
+        # a TTY); chunks=True is its bulk shape (what each read completed).
+        clients["ctrproto-bulk"] = bulk
+    clients["docker-py"] = dp
+    return clients
 
 
 def logs_lines(bench: Bench) -> list[Case]:

@@ -669,3 +669,47 @@ def test_push_to_the_login_registry_with_given_and_configured_credentials(
         )
         assert not any("error" in item for item in items), items
         assert api.inspect_image(f"{repo}:secret")["Id"] == api.inspect_image(source)["Id"]
+
+
+def test_image_streams_close_from_another_thread(
+    api: APIClient, made: Callable[[str], str], tmp_path: Path, registry: Registry
+) -> None:
+    """Build progress, pull/push progress, save and load all return CancellableStreams:
+    ``close()`` from another thread wakes a read blocked on a slow build and the iteration
+    ends quietly; the other streams are closable before they are read."""
+    from ctrproto._sync.cancellable import CancellableStream
+
+    tag = made(f"{_name()}:slow")
+    # A build that prints, then stays silent for a long time: the reader blocks on it.
+    context = _context(tmp_path, {"Dockerfile": FROM + "RUN echo started && sleep 60\n"})
+    stream = api.build(path=str(context), tag=tag, decode=True, rm=True, forcerm=True)
+    assert isinstance(stream, CancellableStream)
+    seen: list[Any] = []
+    started = threading.Event()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for item in stream:
+                seen.append(item)
+                if "started" in item.get("stream", ""):
+                    started.set()
+        except BaseException as exc:  # the property is "ends quietly": keep what it raised
+            errors.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert started.wait(60), f"the build never printed: {seen}"
+    stream.close()
+    reader.join(10)
+    assert not reader.is_alive(), "close() from another thread did not end the iteration"
+    assert errors == []
+    assert api.ping()  # the client is fine afterwards (the closed connection was not pooled)
+    for opened in (api.get_image("busybox:latest"), api.load_image(b"")):
+        assert isinstance(opened, CancellableStream)
+        opened.close()
+        assert list(opened) == []
+    made(f"{registry.host}/busybox:latest")
+    progress = api.pull(f"{registry.host}/busybox", tag="latest", stream=True, decode=True)
+    assert isinstance(progress, CancellableStream)
+    assert any("Status" in item.get("status", "") for item in progress)

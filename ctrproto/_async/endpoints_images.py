@@ -17,7 +17,7 @@ from ..engine import build_context, endpoints, image_calls
 from ..engine.defaults import DEFAULT_DATA_CHUNK_SIZE
 from ..engine.pulls import split_repository_tag
 from .client_core import AsyncClientCore
-from .stream_shapes import checked_progress, collect, json_values, rechunked
+from .stream_shapes import checked_progress, collect, json_values, rechunked, stream_of
 
 PullResult = Union[str, AsyncGenerator[bytes, None], AsyncGenerator[dict[str, Any], None]]
 Progress = Union[AsyncGenerator[bytes, None], AsyncGenerator[Any, None]]
@@ -86,13 +86,7 @@ class AsyncImageApiMixin(AsyncClientCore):
         version = await self.ensure_api_version()
         credentials = self._credentials(split_repository_tag(repository)[0], auth_config)
         call = endpoints.pull(version, repository, tag, credentials, platform, all_tags)
-        pieces = (await self._perform(call)).aiter_raw()
-        if stream and decode:
-            return json_values(pieces, raise_on_error=True)
-        checked = checked_progress(pieces)
-        if stream:
-            return checked
-        return (await collect(checked)).decode("utf-8", "replace")
+        return await self._progress(call, stream, decode)
 
     async def remove_image(
         self, image: Any, force: bool = False, noprune: bool = False
@@ -198,7 +192,8 @@ class AsyncImageApiMixin(AsyncClientCore):
         )
         pieces = None if body is None else backend.upload_body(body, DEFAULT_DATA_CHUNK_SIZE)
         response = await self._perform(call, pieces)
-        return json_values(response.aiter_raw()) if decode else response.aiter_raw()
+        progress = json_values(response.aiter_raw()) if decode else response.aiter_raw()
+        return stream_of(response, progress)
 
     def _build_proxy_args(self) -> dict[str, str]:
         """The CLI config's proxy settings for this daemon, as build args (docker-py's
@@ -233,7 +228,7 @@ class AsyncImageApiMixin(AsyncClientCore):
         """The image as a tar (``docker save``), in ``chunk_size`` pieces as they arrive
         (``None``: as received); the request is made here, so a missing image raises now."""
         response = await self._perform(image_calls.get_image(image))
-        return rechunked(response.aiter_raw(), chunk_size)
+        return stream_of(response, rechunked(response.aiter_raw(), chunk_size))
 
     async def load_image(self, data: Any, quiet: bool | None = None) -> AsyncGenerator[Any, None]:
         """Load a saved tar (``docker load``): ``data`` is bytes, a binary file or an iterable
@@ -242,7 +237,7 @@ class AsyncImageApiMixin(AsyncClientCore):
         call = image_calls.load_image(await self.ensure_api_version(), quiet)
         body = backend.upload_body(data, DEFAULT_DATA_CHUNK_SIZE)
         response = await self._perform(call, body)
-        return json_values(response.aiter_raw())
+        return stream_of(response, json_values(response.aiter_raw()))
 
     async def import_image(
         self,
@@ -349,12 +344,18 @@ class AsyncImageApiMixin(AsyncClientCore):
         """
         credentials = self._credentials(split_repository_tag(repository)[0], auth_config)
         call = image_calls.push(repository, tag, credentials)
-        pieces = (await self._perform(call)).aiter_raw()
+        return await self._progress(call, stream, decode)
+
+    async def _progress(self, call: endpoints.Call[None], stream: bool, decode: bool) -> PullResult:
+        """A pull's or push's progress: a stream closable from another thread (raw bytes, or
+        dicts with ``decode``), or the whole text once done; in-band errors raise."""
+        response = await self._perform(call)
+        pieces = response.aiter_raw()
         if stream and decode:
-            return json_values(pieces, raise_on_error=True)
+            return stream_of(response, json_values(pieces, raise_on_error=True))
         checked = checked_progress(pieces)
         if stream:
-            return checked
+            return stream_of(response, checked)
         return (await collect(checked)).decode("utf-8", "replace")
 
     async def inspect_distribution(

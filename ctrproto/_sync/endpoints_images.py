@@ -19,7 +19,7 @@ from ..engine import build_context, endpoints, image_calls
 from ..engine.defaults import DEFAULT_DATA_CHUNK_SIZE
 from ..engine.pulls import split_repository_tag
 from .client_core import ClientCore
-from .stream_shapes import checked_progress, collect, json_values, rechunked
+from .stream_shapes import checked_progress, collect, json_values, rechunked, stream_of
 
 PullResult = Union[str, Generator[bytes, None, None], Generator[dict[str, Any], None, None]]
 Progress = Union[Generator[bytes, None, None], Generator[Any, None, None]]
@@ -88,13 +88,7 @@ class ImageApiMixin(ClientCore):
         version = self.ensure_api_version()
         credentials = self._credentials(split_repository_tag(repository)[0], auth_config)
         call = endpoints.pull(version, repository, tag, credentials, platform, all_tags)
-        pieces = self._perform(call).iter_raw()
-        if stream and decode:
-            return json_values(pieces, raise_on_error=True)
-        checked = checked_progress(pieces)
-        if stream:
-            return checked
-        return collect(checked).decode("utf-8", "replace")
+        return self._progress(call, stream, decode)
 
     def remove_image(
         self, image: Any, force: bool = False, noprune: bool = False
@@ -200,7 +194,8 @@ class ImageApiMixin(ClientCore):
         )
         pieces = None if body is None else backend.upload_body(body, DEFAULT_DATA_CHUNK_SIZE)
         response = self._perform(call, pieces)
-        return json_values(response.iter_raw()) if decode else response.iter_raw()
+        progress = json_values(response.iter_raw()) if decode else response.iter_raw()
+        return stream_of(response, progress)
 
     def _build_proxy_args(self) -> dict[str, str]:
         """The CLI config's proxy settings for this daemon, as build args (docker-py's
@@ -235,7 +230,7 @@ class ImageApiMixin(ClientCore):
         """The image as a tar (``docker save``), in ``chunk_size`` pieces as they arrive
         (``None``: as received); the request is made here, so a missing image raises now."""
         response = self._perform(image_calls.get_image(image))
-        return rechunked(response.iter_raw(), chunk_size)
+        return stream_of(response, rechunked(response.iter_raw(), chunk_size))
 
     def load_image(self, data: Any, quiet: bool | None = None) -> Generator[Any, None, None]:
         """Load a saved tar (``docker load``): ``data`` is bytes, a binary file or an iterable
@@ -244,7 +239,7 @@ class ImageApiMixin(ClientCore):
         call = image_calls.load_image(self.ensure_api_version(), quiet)
         body = backend.upload_body(data, DEFAULT_DATA_CHUNK_SIZE)
         response = self._perform(call, body)
-        return json_values(response.iter_raw())
+        return stream_of(response, json_values(response.iter_raw()))
 
     def import_image(
         self,
@@ -351,12 +346,18 @@ class ImageApiMixin(ClientCore):
         """
         credentials = self._credentials(split_repository_tag(repository)[0], auth_config)
         call = image_calls.push(repository, tag, credentials)
-        pieces = self._perform(call).iter_raw()
+        return self._progress(call, stream, decode)
+
+    def _progress(self, call: endpoints.Call[None], stream: bool, decode: bool) -> PullResult:
+        """A pull's or push's progress: a stream closable from another thread (raw bytes, or
+        dicts with ``decode``), or the whole text once done; in-band errors raise."""
+        response = self._perform(call)
+        pieces = response.iter_raw()
         if stream and decode:
-            return json_values(pieces, raise_on_error=True)
+            return stream_of(response, json_values(pieces, raise_on_error=True))
         checked = checked_progress(pieces)
         if stream:
-            return checked
+            return stream_of(response, checked)
         return collect(checked).decode("utf-8", "replace")
 
     def inspect_distribution(

@@ -713,3 +713,28 @@ def test_image_streams_close_from_another_thread(
     progress = api.pull(f"{registry.host}/busybox", tag="latest", stream=True, decode=True)
     assert isinstance(progress, CancellableStream)
     assert any("Status" in item.get("status", "") for item in progress)
+
+
+def test_prune_builds_as_docker_py(
+    world: World,  # noqa: F811
+    world_docker: Any,
+    api: APIClient,
+    dpy: docker.DockerClient,
+) -> None:
+    """The builder cache prune: the same keys as docker-py's answer; the options' version
+    check raises InvalidVersion on an older API, as docker-py's does."""
+    from ctrproto.errors import InvalidVersion
+
+    mine = world(world_docker.images.prune_builds())
+    theirs = dpy.images.prune_builds()
+    assert set(mine) == set(theirs) and "SpaceReclaimed" in mine
+    assert isinstance(mine["SpaceReclaimed"], int)
+    assert set(api.prune_builds(all=True)) == set(dpy.api.prune_builds(all=True))
+    with APIClient(base_url=api.daemon_url, version="1.38") as old, pytest.raises(
+        InvalidVersion
+    ):
+        old.prune_builds(keep_storage=0)
+    with docker.APIClient(base_url=api.daemon_url, version="1.38") as their_old, pytest.raises(
+        docker.errors.InvalidVersion
+    ):
+        their_old.prune_builds(keep_storage=0)

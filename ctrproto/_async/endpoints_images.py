@@ -377,6 +377,16 @@ class AsyncImageApiMixin(AsyncClientCore):
     async def history(self, image: Any) -> list[dict[str, Any]]:
         return await self._json(image_calls.history(image))
 
+    async def prune_builds(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        keep_storage: int | None = None,
+        all: bool | None = None,
+    ) -> dict[str, Any]:
+        """Delete the builder cache; ``CachesDeleted`` and ``SpaceReclaimed``."""
+        version = await self.ensure_api_version()
+        return await self._json(image_calls.prune_builds(version, filters, keep_storage, all))
+
     async def prune_images(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Delete unused images; ``ImagesDeleted`` and ``SpaceReclaimed``."""
         return await self._json(

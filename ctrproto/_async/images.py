@@ -163,6 +163,10 @@ class AsyncImageCollection(AsyncCollection[AsyncImage]):
     async def prune(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return await self.client.api.prune_images(filters=filters)
 
+    async def prune_builds(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Delete the builder cache (``APIClient.prune_builds``'s arguments)."""
+        return await self.client.api.prune_builds(*args, **kwargs)
+
     async def get_registry_data(
         self, name: str, auth_config: Mapping[str, Any] | None = None
     ) -> AsyncRegistryData:

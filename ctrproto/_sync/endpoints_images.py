@@ -379,6 +379,16 @@ class ImageApiMixin(ClientCore):
     def history(self, image: Any) -> list[dict[str, Any]]:
         return self._json(image_calls.history(image))
 
+    def prune_builds(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        keep_storage: int | None = None,
+        all: bool | None = None,
+    ) -> dict[str, Any]:
+        """Delete the builder cache; ``CachesDeleted`` and ``SpaceReclaimed``."""
+        version = self.ensure_api_version()
+        return self._json(image_calls.prune_builds(version, filters, keep_storage, all))
+
     def prune_images(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Delete unused images; ``ImagesDeleted`` and ``SpaceReclaimed``."""
         return self._json(

@@ -165,6 +165,10 @@ class ImageCollection(Collection[Image]):
     def prune(self, filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return self.client.api.prune_images(filters=filters)
 
+    def prune_builds(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Delete the builder cache (``APIClient.prune_builds``'s arguments)."""
+        return self.client.api.prune_builds(*args, **kwargs)
+
     def get_registry_data(
         self, name: str, auth_config: Mapping[str, Any] | None = None
     ) -> RegistryData:

@@ -306,6 +306,27 @@ def prune_images(
     return Call("POST", "/images/prune", params=params)
 
 
+def prune_builds(
+    api_version: str,
+    filters: Mapping[str, Any] | None = None,
+    keep_storage: int | None = None,
+    all: bool | None = None,
+) -> Call[dict[str, Any]]:
+    """Delete the builder cache; answers ``CachesDeleted`` and ``SpaceReclaimed``.  Its
+    options came in API 1.39 (docker-py's checks)."""
+    require_version(api_version, "1.31", "prune_builds")
+    if (filters, keep_storage, all) != (None, None, None):
+        require_version(api_version, "1.39", "prune_builds(filters, keep_storage, all)")
+    params: dict[str, Any] = {}
+    if filters is not None:
+        params["filters"] = convert_filters(filters)
+    if keep_storage is not None:
+        params["keep-storage"] = keep_storage
+    if all is not None:
+        params["all"] = all
+    return Call("POST", "/build/prune", params=params)
+
+
 # ---------------------------------------------------------------------- the facade's rules
 
 

@@ -14,7 +14,8 @@ from typing import IO
 import pytest
 from docker.utils import build as reference
 
-from ctrproto.engine import build_context
+from ctrproto import build_context
+from ctrproto.engine import build_rules
 
 FILES = [
     "Dockerfile",
@@ -164,7 +165,7 @@ def test_the_stream_reads_big_files_in_bounded_pieces(tmp_path: Path) -> None:
     root = tmp_path / "big"
     root.mkdir()
     (root / "Dockerfile").write_text("FROM busybox:latest\n")
-    size = 5 * build_context.READ_SIZE + 123
+    size = 5 * build_rules.READ_SIZE + 123
     (root / "blob").write_bytes(os.urandom(size))
     pieces: Iterator[bytes] = build_context.tar_stream(str(root))
     largest = 0
@@ -172,7 +173,7 @@ def test_the_stream_reads_big_files_in_bounded_pieces(tmp_path: Path) -> None:
     for piece in pieces:
         largest = max(largest, len(piece))
         total += piece
-    assert largest <= build_context.READ_SIZE
+    assert largest <= build_rules.READ_SIZE
     assert bytes(total) == _read(reference.tar(str(root)))
 
 
@@ -212,7 +213,7 @@ def test_mkbuildcontext_as_docker_py(tmp_path: Path) -> None:
     ["busybox", "busybox:latest", "localhost:5000/a/b:v1.2", "Upper", "a:", "a b", "x/y:-bad"],
 )
 def test_match_tag_as_docker_py(tag: str) -> None:
-    assert build_context.match_tag(tag) == reference.match_tag(tag)
+    assert build_rules.match_tag(tag) == reference.match_tag(tag)
 
 
 @pytest.mark.parametrize(
@@ -234,4 +235,4 @@ def test_match_tag_as_docker_py(tag: str) -> None:
 def test_fnmatch_as_docker_py(path: str, pattern: str) -> None:
     from docker.utils.fnmatch import fnmatch
 
-    assert build_context.fnmatch(path, pattern) == fnmatch(path, pattern)
+    assert build_rules.fnmatch(path, pattern) == fnmatch(path, pattern)

@@ -29,6 +29,7 @@ RANKS = {
     "constants": 3,
     "config": 4,
     "auth": 4,
+    "build_context": 4,
     "utils": 4,
     "context": 4,
     "_backends": 5,

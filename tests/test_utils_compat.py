@@ -457,7 +457,7 @@ KNOWN_MISSING = {
     "docker.types.containers",
     # swarm service specs: out of scope
     "docker.types.services",
-    # fnmatchcase/translate: engine.build_context has the matcher, its translate is private
+    # fnmatchcase/translate: engine.build_rules has the matcher, its translate is private
     "docker.utils.fnmatch",
 }
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Union, overload
 
+from .. import build_context
 from .._backends import asyncio as backend
 from ..auth import load_config
-from ..engine import build_context, endpoints, image_calls
+from ..engine import endpoints, image_calls
 from ..engine.defaults import DEFAULT_DATA_CHUNK_SIZE
 from ..engine.pulls import split_repository_tag
 from .client_core import AsyncClientCore

@@ -139,7 +139,7 @@ def check_build_arguments(
     if gzip and encoding is not None:
         raise DockerException("Can not use custom encoding if gzip is enabled")
     if tag is not None:
-        from .build_context import match_tag
+        from .build_rules import match_tag
 
         if not match_tag(tag):
             raise DockerException(f"invalid tag '{tag}': invalid reference format")

@@ -1,10 +1,10 @@
 """``docker.utils.fnmatch``: ``.dockerignore`` pattern matching (``**`` crosses directories).
 
-Re-exported from :mod:`ctrproto.engine.build_context`.
+Re-exported from :mod:`ctrproto.engine.build_rules`.
 """
 
 from __future__ import annotations
 
-from ..engine.build_context import fnmatch
+from ..engine.build_rules import fnmatch
 
 __all__ = ["fnmatch"]

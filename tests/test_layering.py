@@ -40,6 +40,7 @@ RANKS = {
     "aio": 7,
     "client": 7,
     "docker_compat": 8,
+    "ingest": 8,
 }
 SANS_IO = ("protocol", "engine", "types")
 IO_MODULES = {

@@ -1,0 +1,152 @@
+"""The ``ctrproto`` console script: ``ctrproto ingest [options]`` (also ``python -m
+ctrproto.ingest [options]``).
+
+Exit status: 0 after a clean stop (SIGTERM/SIGINT: everything read is written and committed),
+2 for bad input (one line on stderr naming the problem), 1 when the output or the state fails
+(nothing after the last commit counts as delivered; the next run reads it again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from ..errors import DockerException
+from .runner import client_for, ingest_sync
+from .sinks import FileSink, Sink, StdoutSink
+from .state import StateStore
+
+PROG = "ctrproto"
+DEFAULT_STATE = "ctrproto-ingest.db"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (``ctrproto ingest: <problem>``) and status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{self.prog}: {message}")
+
+
+def _fail(message: str) -> NoReturn:
+    sys.stderr.write(message.replace("\n", " ") + "\n")
+    raise SystemExit(2)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _filter(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (label=app=web, name=web): {text!r}")
+    return key, value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(prog=PROG, description="ctrproto command line tools")
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    sub = commands.add_parser(
+        "ingest",
+        help="follow container logs into JSON lines, each line exactly once",
+        description="Follow the logs of every matching container on every host into JSON "
+        "lines, resuming after a restart without loss or duplicates.",
+    )
+    sub.add_argument(
+        "--host", action="append", default=[], metavar="URL",
+        help="daemon address, repeatable (unix://, tcp://, ssh://; default: DOCKER_HOST or the "
+        "current context, as from_env())",
+    )
+    sub.add_argument(
+        "--filter", action="append", default=[], type=_filter, metavar="KEY=VALUE",
+        help="container filter, repeatable (label=app=web, label=k, name=web, status=running)",
+    )
+    sub.add_argument(
+        "--state", default=DEFAULT_STATE, metavar="PATH",
+        help=f"SQLite file holding the cursors (default: {DEFAULT_STATE})",
+    )
+    sub.add_argument(
+        "--output", default="-", metavar="PATH|-", help="JSONL file, or - for stdout (default)"
+    )
+    sub.add_argument(
+        "--from", dest="from_", choices=("start", "now"), default="start",
+        help="where a container never seen before starts (default: start)",
+    )
+    sub.add_argument(
+        "--max-line-bytes", type=_positive_int, default=1 << 20, metavar="N",
+        help="longer lines are cut into records marked partial (default: 1 MiB)",
+    )
+    sub.add_argument("--labels", action="store_true", help="add each container's labels")
+    sub.add_argument(
+        "--stats-interval", type=_positive_float, default=None, metavar="S",
+        help="print a stats line on stderr every S seconds",
+    )
+    sub.add_argument("--stats-json", action="store_true", help="stats lines as JSON objects")
+    sub.add_argument("-v", "--verbose", action="store_true", help="log reconnects on stderr")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="ctrproto ingest: %(message)s",
+    )
+    filters: dict[str, list[str]] = {}
+    for key, value in args.filter:
+        filters.setdefault(key, []).append(value)
+    hosts: list[str | None] = list(args.host) or [None]
+    for host in hosts:  # a bad address is bad input, said before anything is opened
+        try:
+            client_for(host).close()
+        except DockerException as exc:
+            _fail(f"ctrproto ingest: --host {host!r}: {exc}")
+    try:
+        state = StateStore(args.state)
+    except Exception as exc:  # noqa: BLE001 - sqlite3 and StateError: one line either way
+        _fail(f"ctrproto ingest: --state {args.state!r}: {exc}")
+    try:
+        sink: Sink
+        if args.output == "-":
+            sink = StdoutSink()
+        else:
+            try:
+                sink = FileSink(args.output, state.load().committed_length)
+            except (OSError, DockerException) as exc:
+                _fail(f"ctrproto ingest: --output {args.output!r}: {exc}")
+        try:
+            ingest_sync(
+                hosts, filters, sink, state, from_=args.from_,
+                max_line_bytes=args.max_line_bytes, labels=args.labels,
+                stats_interval=args.stats_interval, stats_json=args.stats_json,
+            )
+        except (OSError, DockerException) as exc:
+            sys.stderr.write(f"ctrproto ingest: {exc}\n")
+            return 1
+    finally:
+        state.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,275 @@
+"""Follows ONE container's logs on one host: frames in, records out, resumable at any instant.
+
+One ``GET /containers/{id}/logs?follow=1&timestamps=1&stdout=1&stderr=1&since=...`` carries both
+streams (one connection per container, not two).  The body is decoded with the client's
+demuxer into ``(stream, payload)`` frames, one list per network read (the cheapest shape that
+keeps each frame's stream), each payload fed to that stream's :class:`LineAssembler`; a TTY
+container's body has no frames and is fed raw to one "stdout" assembler.  :class:`Resume` drops
+the lines a previous connection (or process) already handed on.  Each read's records go to the
+shared bounded queue as one :class:`~.flow.Chunk` with the cursors after them: when the sink is
+slow the ``put`` waits, this follower stops reading, and the daemon's socket buffer fills
+(backpressure, memory bounded by the queue).
+
+Where a connection ends:
+
+- an error (daemon restarted, connection cut): retry with capped backoff + jitter from the
+  cursors of what was handed on; the lines half-assembled when it broke are dropped and read
+  again (they were not delivered);
+- a clean end while the same run of the container is still running (a proxy that cut an idle
+  stream): reconnect the same way, without flushing: the tail of a split line must not be
+  delivered as a line of its own;
+- a clean end after the run ended (not running, or started again since: a restart): flush the
+  assemblers (a last line without newline is a line), and if the container is not running, hand
+  on a chunk marked ``finished``, which the runner marks in the state with its commit.  A
+  :meth:`Follower.poke` (a start event) makes the follower look again instead of ending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+from .._async.api_client import AsyncAPIClient
+from .._async.stream_shapes import frame_batches, piece_batches
+from ..engine import endpoints
+from ..errors import NotFound
+from ..protocol.demux import STDERR
+from .assembly import LineAssembler
+from .cursor import Cursor, Resume, advance
+from .flow import Backoff, Chunk, CursorKey, Pipeline
+from .records import Record, parse_timestamp
+from .state import StateStore
+
+log = logging.getLogger("ctrproto.ingest")
+
+STREAMS = ("stdout", "stderr")
+
+
+class Follower:
+    """The reading loop of one container; :meth:`run` returns when it is read to its end (or
+    removed), and is cancelled when the ingester stops."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        client: AsyncAPIClient,
+        host: str,
+        container_id: str,
+        state: StateStore | None = None,
+        start: Cursor | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.client = client
+        self.host = host
+        self.container_id = container_id
+        self.state = state
+        self.name = ""
+        self.image = ""
+        self.labels: dict[str, str] | None = None
+        self._keys: dict[str, CursorKey] = {s: (host, container_id, s) for s in STREAMS}
+        #: ``--from now`` for a container never seen: both streams start at this cursor (count
+        #: 0: nothing at that instant was delivered), committed before any line.
+        self._start = start
+        self._poked = False
+        self._progress = False  # lines handed on since the last failure
+        #: StartedAt of the run this follower last read to its end (discovery skips that run).
+        self.started: str | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        """The container (re)started: look at it again when the current stream ends."""
+        self._poked = True
+
+    def rename(self, name: str) -> None:
+        """Records from now on carry the new name (a rename event)."""
+        self.name = name.lstrip("/")
+
+    async def run(self) -> None:
+        stats = self.pipeline.stats(self.host)
+        stats.followers += 1
+        backoff = Backoff()
+        try:
+            if self._start is not None:
+                await self._hand_on([], {key: self._start for key in self._keys.values()})
+            while True:
+                try:
+                    got, ended = await self._follow_once()
+                except asyncio.CancelledError:
+                    raise
+                except NotFound:
+                    return  # removed: its logs went with it
+                except Exception as exc:  # noqa: BLE001 - every failure is retried, cursors kept
+                    stats.reconnects += 1
+                    if self._progress:  # it delivered before it broke: not a failing host
+                        backoff.reset()
+                    self._progress = False
+                    log.info("%s %s: %s; retrying", self.host, self.container_id[:12], exc)
+                    await backoff.sleep()
+                    continue
+                if ended:
+                    if not self._poked:
+                        return
+                    self._poked = False
+                    continue
+                # A clean end while the run goes on: reconnect (at once if it delivered).
+                stats.reconnects += 1
+                if got:
+                    backoff.reset()
+                await backoff.sleep()
+        finally:
+            stats.followers -= 1
+
+    # ------------------------------------------------------------------ one connection
+
+    async def _follow_once(self) -> tuple[bool, bool]:
+        """Read one logs connection to its end: (whether it handed on any line, whether the
+        container's run ended and was flushed, so that the follower may stop)."""
+        info = await self.client.inspect_container(self.container_id)
+        self._describe(info)
+        state = info.get("State") or {}
+        if state.get("Status") == "created":  # never started: nothing to read, a start comes
+            return False, True
+        if self.state is not None:
+            await self.state.anote_container(self.host, self.container_id, self.name, self.image)
+            self.pipeline.known.add((self.host, self.container_id))
+        started = state.get("StartedAt")
+        tty = bool((info.get("Config") or {}).get("Tty"))
+        cursors = {s: self.pipeline.cursor(self._keys[s]) for s in STREAMS}
+        resume = Resume(cursors)
+        call = endpoints.logs(
+            await self.client.ensure_api_version(), self.container_id,
+            stdout=True, stderr=True, stream=True, timestamps=True, follow=True,
+        )
+        since = resume.since()
+        if since is not None:  # the exact "<sec>.<nanos>": not re-formatted through a float
+            call = dataclasses.replace(call, params={**(call.params or {}), "since": since})
+        limit = self.pipeline.max_line_bytes
+        streams = STREAMS[:1] if tty else STREAMS  # a TTY has one stream, reported as stdout
+        assemblers = {s: LineAssembler(s, max_line_bytes=limit, tty=tty) for s in streams}
+        reader = _Reader(self, resume, cursors)
+        got = False
+        response = await self.client._perform(call)
+        try:
+            pieces = response.aiter_raw()
+            if tty:
+                out = assemblers["stdout"]
+                async for batch in piece_batches(pieces):
+                    for piece in batch:
+                        reader.take("stdout", out.feed(piece))
+                    got = await reader.hand_on() or got
+            else:
+                stdout, stderr = assemblers["stdout"], assemblers["stderr"]
+                async for frames in frame_batches(pieces, join=False, tagged=True):
+                    for stream, payload in frames:
+                        if stream == STDERR:
+                            reader.take("stderr", stderr.feed(payload))
+                        else:
+                            reader.take("stdout", stdout.feed(payload))
+                    got = await reader.hand_on() or got
+        finally:
+            response.close()
+        after = await self.client.inspect_container(self.container_id)
+        now = after.get("State") or {}
+        running = bool(now.get("Running"))
+        same_run = now.get("StartedAt") == started
+        if running and same_run:
+            return got, False  # cut while the same run goes on: no flush, reconnect
+        # The run this stream followed is over: its last line without newline is a line.
+        for stream, assembler in assemblers.items():
+            reader.take(stream, assembler.flush())
+        # Started again since (a restart, maybe over already): read on from the cursors.
+        ended = same_run and not running
+        finished = (self.host, self.container_id) if ended else None
+        got = await reader.hand_on(finished=finished) or got
+        if ended:
+            self.started = started
+        return got, ended
+
+    def _describe(self, info: dict[str, Any]) -> None:
+        config = info.get("Config") or {}
+        self.name = str(info.get("Name") or self.container_id[:12]).lstrip("/")
+        self.image = str(config.get("Image") or info.get("Image") or "")
+        if self.pipeline.labels:
+            self.labels = dict(config.get("Labels") or {})
+
+    async def _hand_on(
+        self,
+        records: list[Record],
+        cursors: dict[CursorKey, Cursor],
+        nbytes: int = 0,
+        finished: Any = None,
+    ) -> None:
+        self.pipeline.handed.update(cursors)
+        await self.pipeline.queue.put(Chunk(self.host, records, cursors, nbytes, finished))
+
+
+class _Reader:
+    """One connection's lines to records: drops what :class:`Resume` says was delivered,
+    advances the cursors line by line, and hands each read's records on as one chunk."""
+
+    __slots__ = ("follower", "resume", "cursors", "resuming", "records", "nbytes", "changed")
+
+    def __init__(
+        self, follower: Follower, resume: Resume, cursors: dict[str, Cursor | None]
+    ) -> None:
+        self.follower = follower
+        self.resume = resume
+        self.cursors = cursors
+        #: Streams still at the resume point: once one line is kept every later one is, so
+        #: :meth:`Resume.keep` is asked only until then.
+        self.resuming = set(STREAMS)
+        self.records: list[Record] = []
+        self.nbytes = 0
+        self.changed: set[str] = set()
+
+    def take(self, stream: str, lines: list[tuple[str, int, bytes, bool]]) -> None:
+        if not lines:
+            return
+        f = self.follower
+        host, cid, name, image, labels = f.host, f.container_id, f.name, f.image, f.labels
+        cursor = self.cursors[stream]
+        append = self.records.append
+        nbytes = 0
+        for time_str, time_ns, line, partial in lines:
+            if stream in self.resuming:
+                if not self.resume.keep(stream, time_ns):
+                    continue
+                self.resuming.discard(stream)
+            append(Record(host, cid, name, image, stream, time_str, time_ns, line, partial, labels))
+            cursor = advance(cursor, time_str, time_ns)
+            nbytes += len(line)
+        if cursor is not self.cursors[stream]:
+            self.cursors[stream] = cursor
+            self.changed.add(stream)
+        self.nbytes += nbytes
+
+    async def hand_on(self, finished: Any = None) -> bool:
+        """Put what was taken since the last call on the queue (waits while it is full)."""
+        if not self.records and finished is None:
+            return False
+        keys = self.follower._keys
+        cursors: dict[CursorKey, Cursor] = {}
+        for stream in self.changed:
+            cursor = self.cursors[stream]
+            if cursor is not None:
+                cursors[keys[stream]] = cursor
+        records, nbytes = self.records, self.nbytes
+        self.records, self.nbytes, self.changed = [], 0, set()
+        await self.follower._hand_on(records, cursors, nbytes, finished)
+        if records:
+            self.follower._progress = True
+        return bool(records)
+
+
+def daemon_now(info: dict[str, Any]) -> Cursor | None:
+    """A cursor at the daemon's clock from ``/info``'s ``SystemTime`` (``--from now``), or None
+    when the daemon does not say."""
+    text = info.get("SystemTime")
+    if not isinstance(text, str):
+        return None
+    try:
+        return Cursor(text, parse_timestamp(text.encode()), 0)
+    except ValueError:
+        return None

@@ -170,6 +170,12 @@ class Follower:
                     got = await reader.hand_on() or got
         finally:
             response.close()
+            if resume.gaps:  # the daemon no longer has lines at the cursor: say so, not hide it
+                log.warning(
+                    "%s %s: the logs at the stored cursor of %s are gone (rotated or cleared); "
+                    "lines between may be missing", self.host, self.container_id[:12],
+                    ", ".join(sorted(resume.gaps)),
+                )
         after = await self.client.inspect_container(self.container_id)
         now = after.get("State") or {}
         running = bool(now.get("Running"))

@@ -28,7 +28,14 @@ import pytest
 
 from ctrproto.ingest.cursor import Cursor
 from ctrproto.ingest.records import Record
-from ctrproto.ingest.sinks import CallableSink, FileSink, OutputMismatchError, Sink, StdoutSink
+from ctrproto.ingest.sinks import (
+    CallableSink,
+    FileSink,
+    OutputInUseError,
+    OutputMismatchError,
+    Sink,
+    StdoutSink,
+)
 from ctrproto.ingest.state import KnownContainer, StateError, StateStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,6 +157,19 @@ def test_async_methods(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
+def test_one_ingester_per_state_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    first = StateStore(path)
+    try:
+        with pytest.raises(StateError, match="in use by another ingester"):
+            StateStore(path)
+    finally:
+        first.close()
+    first.close()  # idempotent
+    with StateStore(path) as again:  # the lock went with the close
+        assert again.load().cursors == {}
+
+
 def test_not_a_state_file(tmp_path: Path) -> None:
     junk = tmp_path / "junk"
     junk.write_bytes(b"this is not sqlite" * 100)
@@ -220,6 +240,19 @@ def test_file_sink_keeps_what_a_fresh_state_found(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert [list(r)[0] for r in _lines(out)] == ["earlier", "host"]
+
+
+def test_one_ingester_per_output_file(tmp_path: Path) -> None:
+    out = str(tmp_path / "out.jsonl")
+
+    async def main() -> None:
+        first = FileSink(out, None)
+        with pytest.raises(OutputInUseError, match="in use by another ingester"):
+            FileSink(out, None)
+        await first.close()
+        await FileSink(out, 0).close()
+
+    asyncio.run(main())
 
 
 def test_file_sink_refuses_a_file_shorter_than_committed(tmp_path: Path) -> None:

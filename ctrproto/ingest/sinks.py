@@ -17,6 +17,11 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 from ..errors import DockerException
 from .records import Record, encode
+from .state import claim
+
+
+class OutputInUseError(DockerException):
+    """Another process (another ingester) holds the output file."""
 
 
 class OutputMismatchError(DockerException):
@@ -56,6 +61,8 @@ class FileSink:
         existed = os.path.exists(path)
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
+            if not claim(self._fd):
+                raise OutputInUseError(f"output {path!r} is in use by another ingester")
             size = os.fstat(self._fd).st_size
             if committed_length is None:
                 self._position = size

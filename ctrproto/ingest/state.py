@@ -40,6 +40,7 @@ serialises the operations, since the worker threads are not always the same one.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
@@ -92,7 +93,28 @@ _SET_LENGTH = (
 
 
 class StateError(DockerException):
-    """The state file cannot be used (another program's database, a newer schema)."""
+    """The state file cannot be used (another program's database, a newer schema, another
+    ingester running on it)."""
+
+
+def claim(fd: int) -> bool:
+    """Take an exclusive advisory lock on an open file for as long as it stays open (the kernel
+    drops it when the process dies, SIGKILL included); False when another process holds it.
+
+    Two ingesters on one state or one output would interleave their writes and commits, and
+    nothing the commit protocol does could untangle that.  ``flock`` locks are separate from the
+    POSIX record locks SQLite takes on its database, so they do not interfere.  No ``fcntl``
+    (Windows): no lock, True.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +143,21 @@ class StateStore:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
-        # isolation_level=None: no implicit transactions; every write below opens its own
-        # BEGIN IMMEDIATE ... COMMIT, so "one transaction" is literally one.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._claim = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        if not claim(self._claim):
+            os.close(self._claim)
+            raise StateError(f"state file {path!r} is in use by another ingester")
+        try:
+            # isolation_level=None: no implicit transactions; every write below opens its own
+            # BEGIN IMMEDIATE ... COMMIT, so "one transaction" is literally one.
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except BaseException:
+            os.close(self._claim)
+            raise
         try:
             self._setup()
         except BaseException:
-            self._db.close()
+            self.close()
             raise
 
     def _setup(self) -> None:
@@ -254,6 +284,9 @@ class StateStore:
         """Close the database (idempotent); SQLite checkpoints the WAL into the main file."""
         with self._lock:
             self._db.close()
+            claimed, self._claim = self._claim, -1
+            if claimed >= 0:
+                os.close(claimed)
 
     def _write(self, sql: str, params: tuple[object, ...]) -> None:
         with self._lock:

@@ -21,8 +21,8 @@ commit would be taken for content that was there before the ingester ran.  For s
 sinks (``position()`` None) the same order gives at least once across a crash (an acknowledged
 batch whose commit did not happen is delivered again) and exactly once across a clean stop.
 
-Why WAL and ``synchronous=FULL``: WAL lets a reader (``ctrproto ingest`` status tools, the
-tests) look at the state while the ingester writes, and makes a commit one append + one fsync of
+Why WAL and ``synchronous=FULL``: WAL lets a reader (a monitoring script, the tests) look
+at the state while the ingester writes, and makes a commit one append + one fsync of
 the WAL file instead of the rollback journal's several.  In WAL mode ``synchronous=NORMAL``
 skips that fsync, so after a power loss the last commits may be rolled back: for the file sink
 that is still exactly once (the length and the cursors roll back together and the file is cut),
@@ -34,7 +34,9 @@ Threads: the store is used from one asyncio loop.  Each operation is short (one 
 but a commit waits for an fsync, which on a slow disk takes milliseconds, so the async methods
 (:meth:`StateStore.acommit`, ...) run it in a worker thread and the loop keeps reading
 streams meanwhile; the blocking methods are there for start-up, shutdown and tests.  A lock
-serialises the operations, since the worker threads are not always the same one.
+serialises the operations, since the worker threads are not always the same one.  Between
+processes, :func:`claim` keeps a second ingester off the same state file (and the file sink off
+the same output).
 """
 
 from __future__ import annotations

@@ -31,7 +31,11 @@ be continued, and the follower should resume instead (the held piece is read aga
 
 Known limit: a TTY container that exits in the middle of a line (output without a final newline)
 and is then restarted has that unterminated text joined with the first line of the next run
-when both are read in one request (a TTY stream does not say where a message ends).
+when both are read in one request (a TTY stream does not say where a message ends).  And a
+resumed request may begin inside a split line (its ``since`` is the earliest of both streams'
+cursors): the tail pieces then form a line of their own, stamped before the stream's cursor and
+dropped by :class:`~.cursor.Resume`, unless the line's last piece shares its nanosecond with the
+first piece of the next line (no daemon seen stamps that way).
 
 Pure code (no I/O).
 """

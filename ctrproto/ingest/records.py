@@ -132,7 +132,7 @@ _GENERAL = re.compile(
     rb"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d\d):(\d\d))"
 )
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-# The last "YYYY-MM-DDTHH:MM:SS" seen and its epoch seconds, as ONE tuple so that a reader in
+# The last "YYYY-MM-DDTHH:MM:SS" seen and its epoch nanoseconds, as ONE tuple so that a reader in
 # another thread never sees the head of one and the seconds of another.
 _last_second: tuple[bytes, int] = (b"", 0)
 
@@ -187,11 +187,9 @@ def parse_timestamp(prefix: bytes) -> int:
         if fraction.isdigit():
             head = prefix[:19]
             cached = _last_second
-            if head == cached[0]:
-                return cached[1] * _NS + int(fraction)
-            seconds = _head_seconds(head)
-            _last_second = (head, seconds)
-            return seconds * _NS + int(fraction)
+            if head != cached[0]:
+                cached = _last_second = (head, _head_seconds(head) * _NS)
+            return cached[1] + int(fraction)
     match = _GENERAL.fullmatch(prefix)
     if match is None:
         raise ValueError(f"not an RFC 3339 timestamp: {prefix[:64]!r}")

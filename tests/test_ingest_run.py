@@ -438,3 +438,34 @@ def test_cli_bad_input_is_one_line_and_status_2(
     lines = result.stderr.decode().strip().splitlines()
     assert len(lines) == 1, lines
     assert problem in lines[0]
+
+
+# ------------------------------------------------------------------------------ no daemon
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_reader_cursor_is_advance_folded(seed: int) -> None:
+    """The follower's batched cursor update is cursor.advance applied line by line (equal,
+    later and earlier timestamps), after Resume dropped what was delivered."""
+    from ctrproto.ingest.cursor import Cursor, Resume, advance
+    from ctrproto.ingest.flow import Pipeline
+    from ctrproto.ingest.follower import Follower, _Reader
+
+    rng = random.Random(seed)
+    follower = Follower(Pipeline(asyncio.Queue()), None, "h", "c")  # type: ignore[arg-type]
+    start = None if seed % 3 == 0 else Cursor("t", 100, rng.randint(0, 2))
+    reader = _Reader(follower, Resume({"stdout": start, "stderr": None}), {"stdout": start})
+    lines = [(f"t{ns}", ns, b"x", False) for ns in sorted(rng.choices(range(95, 110), k=30))]
+    if seed % 2:
+        lines += [(f"t{ns}", ns, b"y", False) for ns in rng.choices(range(90, 120), k=10)]
+    expected = start
+    kept = []
+    check = Resume({"stdout": start})
+    for line in lines:
+        if kept or check.keep("stdout", line[1]):
+            kept.append(line)
+            expected = advance(expected, line[0], line[1])
+    for piece in (lines[:7], lines[7:8], lines[8:]):
+        reader.take("stdout", list(piece))
+    assert [(r.time_ns, r.line) for r in reader.records] == [(ns, b) for _, ns, b, _ in kept]
+    assert reader.cursors["stdout"] == expected

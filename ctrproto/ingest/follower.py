@@ -36,8 +36,8 @@ from .._async.stream_shapes import frame_batches, piece_batches
 from ..engine import endpoints
 from ..errors import NotFound
 from ..protocol.demux import STDERR
-from .assembly import LineAssembler
-from .cursor import Cursor, Resume, advance
+from .assembly import Line, LineAssembler
+from .cursor import Cursor, Resume
 from .flow import Backoff, Chunk, CursorKey, Pipeline
 from .records import Record, parse_timestamp
 from .state import StateStore
@@ -160,13 +160,19 @@ class Follower:
                         reader.take("stdout", out.feed(piece))
                     got = await reader.hand_on() or got
             else:
-                stdout, stderr = assemblers["stdout"], assemblers["stderr"]
+                out_feed, err_feed = assemblers["stdout"].feed, assemblers["stderr"].feed
                 async for frames in frame_batches(pieces, join=False, tagged=True):
+                    # One take per stream per read (not per frame): order is kept within each
+                    # stream, which is what the cursors and the guarantee are about.
+                    out_lines: list[Line] = []
+                    err_lines: list[Line] = []
                     for stream, payload in frames:
                         if stream == STDERR:
-                            reader.take("stderr", stderr.feed(payload))
+                            err_lines += err_feed(payload)
                         else:
-                            reader.take("stdout", stdout.feed(payload))
+                            out_lines += out_feed(payload)
+                    reader.take("stdout", out_lines)
+                    reader.take("stderr", err_lines)
                     got = await reader.hand_on() or got
         finally:
             response.close()
@@ -213,7 +219,8 @@ class Follower:
 
 class _Reader:
     """One connection's lines to records: drops what :class:`Resume` says was delivered,
-    advances the cursors line by line, and hands each read's records on as one chunk."""
+    advances the cursors (:func:`~.cursor.advance`'s rule), and hands each read's records on
+    as one chunk."""
 
     __slots__ = ("follower", "resume", "cursors", "resuming", "records", "nbytes", "changed")
 
@@ -230,25 +237,41 @@ class _Reader:
         self.nbytes = 0
         self.changed: set[str] = set()
 
-    def take(self, stream: str, lines: list[tuple[str, int, bytes, bool]]) -> None:
+    def take(self, stream: str, lines: list[Line]) -> None:
         if not lines:
             return
+        if stream in self.resuming:
+            keep = self.resume.keep
+            for index, (_, time_ns, _, _) in enumerate(lines):
+                if keep(stream, time_ns):
+                    self.resuming.discard(stream)
+                    lines = lines[index:]
+                    break
+            else:
+                return
         f = self.follower
         host, cid, name, image, labels = f.host, f.container_id, f.name, f.image, f.labels
+        self.records += [
+            Record(host, cid, name, image, stream, time_str, time_ns, line, partial, labels)
+            for time_str, time_ns, line, partial in lines
+        ]
+        # cursor.advance over the lines, with one Cursor made at the end instead of one per line
+        # (the same rule: a later instant restarts the count, an equal one adds to it, an
+        # earlier one changes nothing).
         cursor = self.cursors[stream]
-        append = self.records.append
+        if cursor is None:  # nothing delivered yet: the first line sets it (ns >= 0)
+            top_str, top_ns, count = "", -1, 0
+        else:
+            top_str, top_ns, count = cursor.time_str, cursor.time_ns, cursor.count
         nbytes = 0
-        for time_str, time_ns, line, partial in lines:
-            if stream in self.resuming:
-                if not self.resume.keep(stream, time_ns):
-                    continue
-                self.resuming.discard(stream)
-            append(Record(host, cid, name, image, stream, time_str, time_ns, line, partial, labels))
-            cursor = advance(cursor, time_str, time_ns)
+        for time_str, time_ns, line, _ in lines:
+            if time_ns > top_ns:
+                top_str, top_ns, count = time_str, time_ns, 1
+            elif time_ns == top_ns:
+                count += 1
             nbytes += len(line)
-        if cursor is not self.cursors[stream]:
-            self.cursors[stream] = cursor
-            self.changed.add(stream)
+        self.cursors[stream] = Cursor(top_str, top_ns, count)
+        self.changed.add(stream)
         self.nbytes += nbytes
 
     async def hand_on(self, finished: Any = None) -> bool:

@@ -280,7 +280,7 @@ def test_whole_lines_one_per_frame() -> None:
 
 
 def test_split_line_is_joined_with_the_first_pieces_timestamp() -> None:
-    asm = LineAssembler("stderr")
+    asm = LineAssembler("stderr", piece_bytes=4)
     assert asm.feed(b"2026-12-01T23:17:16.000000001Z aaaa") == []
     assert asm.feed(b"2026-12-01T23:17:16.000000002Z bbbb") == []
     assert asm.feed(b"2026-12-01T23:17:16.000000003Z cc\n") == [
@@ -292,15 +292,29 @@ def test_split_line_is_joined_with_the_first_pieces_timestamp() -> None:
 
 
 def test_a_frame_holding_several_lines_gives_them_all() -> None:
-    asm = LineAssembler("stdout")
+    asm = LineAssembler("stdout", piece_bytes=1)
     assert [x[2] for x in asm.feed(b"2026-12-01T23:17:16.000000001Z a\nb\n\nc")] == [
-        b"a", b"b", b""
+        b"a", b"b", b"", b"c"  # "c": a short unterminated end is a line of its own
     ]
-    assert asm.flush() == [("2026-12-01T23:17:16.000000001Z", BASE_NS + 1, b"c", False)]
+    assert asm.flush() == []
+
+
+def test_a_short_unterminated_message_is_a_line_of_its_own() -> None:
+    """The daemon cuts only at exactly its buffer size: a shorter message without newline is
+    a run's last output, and a restarted container's next line must not be joined to it."""
+    asm = LineAssembler("stdout")
+    assert asm.feed(b"2026-12-01T23:17:16.000000001Z tail") == [
+        ("2026-12-01T23:17:16.000000001Z", BASE_NS + 1, b"tail", False)
+    ]
+    assert asm.feed(b"2026-12-01T23:17:17.000000001Z next run\n")[0][2] == b"next run"
+    assert asm.flush() == []
+    piece = b"x" * DAEMON_PIECE_BYTES
+    assert asm.feed(b"2026-12-01T23:17:18.000000001Z " + piece) == []  # a cut: continued
+    assert asm.feed(b"2026-12-01T23:17:18.000000001Z end\n")[0][2] == piece + b"end"
 
 
 def test_flush_delivers_a_last_line_without_newline_and_resets() -> None:
-    asm = LineAssembler("stdout")
+    asm = LineAssembler("stdout", piece_bytes=4)  # "tail" is a whole piece: it may continue
     assert asm.feed(b"2026-12-01T23:17:16.000000001Z tail") == []
     assert asm.flush() == [("2026-12-01T23:17:16.000000001Z", BASE_NS + 1, b"tail", False)]
     assert asm.flush() == []
@@ -315,7 +329,7 @@ def test_frame_without_a_timestamp_is_an_error() -> None:
 
 
 def test_max_line_bytes_cuts_into_partial_records() -> None:
-    asm = LineAssembler("stdout", max_line_bytes=4)
+    asm = LineAssembler("stdout", max_line_bytes=4, piece_bytes=3)
     assert asm.feed(b"2026-12-01T23:17:16.000000001Z abcd\n") == [
         ("2026-12-01T23:17:16.000000001Z", BASE_NS + 1, b"abcd", False)  # exactly the max
     ]
@@ -359,7 +373,7 @@ def test_assembly_of_daemon_frames(
     if unterminated and (not lines or not lines[-1]):
         unterminated = False  # an empty unterminated last line is no output at all
     frames, expected = daemon_frames(lines, piece, own_stamps, b"\n", unterminated, ns_step=ns_step)
-    got = assembled(LineAssembler("stdout", max_line_bytes=limit), frames)
+    got = assembled(LineAssembler("stdout", max_line_bytes=limit, piece_bytes=piece), frames)
     assert got == cut_expected(expected, limit)
 
 
@@ -442,7 +456,7 @@ def test_tty_prefix_cut_at_the_streams_end_is_dropped() -> None:
 
 def test_tty_text_at_a_cut_that_is_not_a_prefix_is_text() -> None:
     # A daemon that did not cut there: the text just goes on.
-    asm = LineAssembler("stdout", tty=True, tty_piece_bytes=4)
+    asm = LineAssembler("stdout", tty=True, piece_bytes=4)
     got = assembled(asm, [b"2026-12-01T23:17:16.000000001Z abcdefgh ij\r\n"
                           b"2026-12-01T23:17:16.000000002Z k\r\n"])
     assert [x[:3] for x in got] == [
@@ -473,7 +487,7 @@ def test_tty_assembly_with_reads_cut_anywhere(
         unterminated = False
     wire, expected = tty_wire(lines, piece, ending, unterminated)
     chunks = reads(wire, random.Random(seed), 50)
-    got = assembled(LineAssembler("stdout", limit, tty=True, tty_piece_bytes=piece), chunks)
+    got = assembled(LineAssembler("stdout", limit, tty=True, piece_bytes=piece), chunks)
     assert got == cut_expected(expected, limit)
 
 
@@ -703,3 +717,22 @@ def test_resume_on_reassembled_frames(
         kept = [(s, line) for s, line in read(again) if resume.keep(s, line[1])]
         assert kept == full[k:], k
         assert resume.gaps == set()
+
+
+def test_a_stream_that_never_delivered_resumes_near_the_other_not_from_the_start() -> None:
+    """A container that writes to stdout only: its reconnect starts a second before stdout's
+    cursor, not at the log's beginning; the floor keeps every later stderr line."""
+    from ctrproto.ingest.follower import FLOOR_MARGIN_NS, with_floors
+
+    out = Cursor("2026-12-01T23:17:16.000000005Z", BASE_NS + 5, 2)
+    floored = with_floors({"stdout": out, "stderr": None})
+    assert floored["stdout"] == out
+    floor = floored["stderr"]
+    assert floor is not None and floor.count == 0
+    assert floor.time_ns == BASE_NS + 5 - FLOOR_MARGIN_NS
+    resume = Resume(floored)
+    assert resume.since() == since_param(BASE_NS + 5 - FLOOR_MARGIN_NS)
+    assert resume.keep("stderr", BASE_NS + 4)  # stamped before stdout's cursor: still kept
+    assert not resume.keep("stdout", BASE_NS + 4)
+    assert with_floors({"stdout": None, "stderr": None}) == {"stdout": None, "stderr": None}
+    assert with_floors({"stdout": out}) == {"stdout": out}  # a TTY: one stream

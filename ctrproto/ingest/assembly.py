@@ -4,13 +4,15 @@ What the daemon sends (checked against dockerd 20.10):
 
 - **Non-TTY** containers: one multiplexed frame per log message, ``"<timestamp> <text>"``.  The
   daemon's log copier cuts a line longer than its 16 KiB buffer into several messages; every
-  piece but the last comes *without* a trailing newline, and each piece carries its own
-  timestamp prefix.  :meth:`LineAssembler.feed` takes the payload of ONE frame of the stream the
-  assembler is for and joins the pieces: one line, stamped with the FIRST piece's timestamp (the
-  instant the line started; resuming at it returns every piece again).
+  piece but the last comes *without* a trailing newline, is exactly ``piece_bytes`` long, and
+  carries its own timestamp prefix.  A shorter message without a newline is what a run wrote
+  last before it ended: a line of its own.  :meth:`LineAssembler.feed` takes the payload of ONE
+  frame of the stream the assembler is for and joins the pieces: one line, stamped with the
+  FIRST piece's timestamp (the instant the line started; resuming at it returns every piece
+  again).
 - **TTY** containers: no frames, the stream is the raw bytes as read, cut anywhere by the
   transport.  Each message is still prefixed (``"<ts> text\\r\\n<ts> text\\r\\n"``), and a line
-  longer than 16 KiB arrives as pieces of exactly ``tty_piece_bytes`` bytes each followed
+  longer than 16 KiB arrives as pieces of exactly ``piece_bytes`` bytes each followed
   directly by the next piece's prefix, with no newline in between.  The assembler keeps a small
   buffer for a prefix cut by a read, recognises a continuation prefix at exactly that offset
   (validated as a timestamp; anything else there is taken as text), and strips ``"\\r\\n"`` (or a
@@ -74,17 +76,17 @@ class LineAssembler:
         max_line_bytes: int = 1 << 20,
         tty: bool = False,
         *,
-        tty_piece_bytes: int | None = DAEMON_PIECE_BYTES,
+        piece_bytes: int | None = DAEMON_PIECE_BYTES,
     ) -> None:
         if max_line_bytes < 1:
             raise ValueError(f"max_line_bytes must be at least 1, not {max_line_bytes}")
-        if tty_piece_bytes is not None and tty_piece_bytes < 1:
-            raise ValueError(f"tty_piece_bytes must be at least 1, not {tty_piece_bytes}")
+        if piece_bytes is not None and piece_bytes < 1:
+            raise ValueError(f"piece_bytes must be at least 1, not {piece_bytes}")
         self.stream = stream
         self.max_line_bytes = max_line_bytes
         self.tty = tty
         # None: never look for a continuation prefix (a daemon that does not cut TTY lines).
-        self._piece_bytes = tty_piece_bytes if tty_piece_bytes is not None else -1
+        self._piece_bytes = piece_bytes if piece_bytes is not None else -1
         # The line being assembled: its pieces, their total size, its first timestamp.
         self._parts: list[bytes] = []
         self._size = 0
@@ -129,6 +131,11 @@ class LineAssembler:
             newline = payload.find(b"\n", start)
         if start < len(payload):
             self._append(stamp, ns, payload[start:], out)
+            if len(payload) - space - 1 != self._piece_bytes:
+                # The daemon cuts a long line only at exactly its buffer's size: a shorter
+                # unterminated message is the last output of a run, a line of its own (else a
+                # restarted container's next first line would be joined to it).
+                self._end_line(out)
         return out
 
     def flush(self) -> list[Line]:

@@ -45,6 +45,24 @@ from .state import StateStore
 log = logging.getLogger("ctrproto.ingest")
 
 STREAMS = ("stdout", "stderr")
+#: How far before the other stream's cursor a stream that never delivered a line resumes.  The
+#: daemon stamps stdout and stderr in two copiers and writes them to one log, so their stamps can
+#: cross by the copiers' lag (microseconds); a second's margin keeps such a line, and costs only
+#: re-reading (and dropping) up to a second of the other stream on a reconnect - instead of
+#: re-reading the whole log each time a container that writes to one stream only reconnects.
+FLOOR_MARGIN_NS = 1_000_000_000
+
+
+def with_floors(cursors: dict[str, Cursor | None]) -> dict[str, Cursor | None]:
+    """The cursors, with a floor (count 0: "nothing delivered from here on") for a stream that
+    has delivered nothing while another has, so that the request need not start from the log's
+    beginning; unchanged when no stream has a cursor (a container never read: from the start)."""
+    known = [c for c in cursors.values() if c is not None]
+    if not known or len(known) == len(cursors):
+        return cursors
+    floor_ns = max(0, min(c.time_ns for c in known) - FLOOR_MARGIN_NS)
+    floor = Cursor("", floor_ns, 0)
+    return {s: floor if c is None else c for s, c in cursors.items()}
 
 
 class Follower:
@@ -136,8 +154,9 @@ class Follower:
             self.pipeline.known.add((self.host, self.container_id))
         started = state.get("StartedAt")
         tty = bool((info.get("Config") or {}).get("Tty"))
-        cursors = {s: self.pipeline.cursor(self._keys[s]) for s in STREAMS}
-        resume = Resume(cursors)
+        streams = STREAMS[:1] if tty else STREAMS  # a TTY has one stream, reported as stdout
+        cursors = {s: self.pipeline.cursor(self._keys[s]) for s in streams}
+        resume = Resume(with_floors(cursors))
         call = endpoints.logs(
             await self.client.ensure_api_version(), self.container_id,
             stdout=True, stderr=True, stream=True, timestamps=True, follow=True,
@@ -146,7 +165,6 @@ class Follower:
         if since is not None:  # the exact "<sec>.<nanos>": not re-formatted through a float
             call = dataclasses.replace(call, params={**(call.params or {}), "since": since})
         limit = self.pipeline.max_line_bytes
-        streams = STREAMS[:1] if tty else STREAMS  # a TTY has one stream, reported as stdout
         assemblers = {s: LineAssembler(s, max_line_bytes=limit, tty=tty) for s in streams}
         reader = _Reader(self, resume, cursors)
         got = False

@@ -538,3 +538,30 @@ def _next_indexes(state: Path) -> dict[tuple[str, str, str], int]:
     finally:
         db.close()
     return {key: found.get(key, 0) for key in KEYS}
+
+
+def test_a_state_belongs_to_one_output_file(tmp_path: Path) -> None:
+    """The committed length is one file's: a state reused with another output is refused
+    (naming both files) instead of cutting that file to the old length; the same file under
+    another spelling of its path is the same output."""
+    first, other = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    other.write_bytes(b"x" * 1000)  # a longer file the old length would have cut
+    state = StateStore(str(tmp_path / "state.db"))
+    try:
+        state.bind_output(str(first))
+        state.commit({}, 10)
+        state.bind_output(str(tmp_path / "." / "a.jsonl"))  # the same file: fine
+        with pytest.raises(StateError, match="b.jsonl") as refused:
+            state.bind_output(str(other))
+        assert "a.jsonl" in str(refused.value)
+    finally:
+        state.close()
+    assert other.read_bytes() == b"x" * 1000
+    done = subprocess.run(
+        [sys.executable, "-m", "ctrproto.ingest", "ingest", "--host", "unix:///nonexistent.sock",
+         "--state", str(tmp_path / "state.db"), "--output", str(other)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert other.read_bytes() == b"x" * 1000
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "belongs to the output" in done.stderr

@@ -131,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sink = StdoutSink()
         else:
             try:
+                state.bind_output(args.output)
                 sink = FileSink(args.output, state.load().committed_length)
             except (OSError, DockerException) as exc:
                 _fail(f"ctrproto ingest: --output {args.output!r}: {exc}")

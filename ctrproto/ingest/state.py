@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS output (
     id INTEGER PRIMARY KEY CHECK (id = 0),
     committed_length INTEGER
 );
+CREATE TABLE IF NOT EXISTS output_file (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    path TEXT NOT NULL
+);
 """
 
 _UPSERT_CURSOR = (
@@ -178,7 +182,7 @@ class StateStore:
                 f"{SCHEMA_VERSION}"
             )
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        if version == 0 and tables - {"cursors", "containers", "output"}:
+        if version == 0 and tables - {"cursors", "containers", "output", "output_file"}:
             raise StateError(f"state file {self.path!r} is another program's database")
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -289,6 +293,28 @@ class StateStore:
             claimed, self._claim = self._claim, -1
             if claimed >= 0:
                 os.close(claimed)
+
+    def bind_output(self, path: str) -> None:
+        """Tie this state to the output file ``path`` (its real path), or check that it is the
+        file it was tied to: the committed length is that file's, and cutting another file to
+        it would destroy lines.  A :class:`StateError` names both files."""
+        real = os.path.realpath(path)
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT path FROM output_file WHERE id = 0").fetchone()
+                if row is None:
+                    db.execute("INSERT INTO output_file (id, path) VALUES (0, ?)", (real,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        if row is not None and row[0] != real:
+            raise StateError(
+                f"state file {self.path!r} belongs to the output {row[0]!r}, not {real!r}: "
+                f"use that output, or a new state file"
+            )
 
     def _write(self, sql: str, params: tuple[object, ...]) -> None:
         with self._lock:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
 from ..auth import INDEX_NAME, load_config
 from ..engine import endpoints, system_calls
 from .cancellable import AsyncCancellableStream, cancellable
 from .client_core import AsyncClientCore
-from .stream_shapes import json_batches
+from .stream_shapes import decoded_batches, json_batches
 
 
 class AsyncSystemApiMixin(AsyncClientCore):
@@ -49,7 +48,8 @@ class AsyncSystemApiMixin(AsyncClientCore):
         response = await self._perform(call)
         pieces = response.aiter_raw()
         return cancellable(
-            response, json_batches(pieces) if decode else _event_line_batches(pieces)
+            response,
+            json_batches(pieces) if decode else decoded_batches(system_calls.EventLines(), pieces),
         )
 
     async def login(
@@ -88,14 +88,3 @@ class AsyncSystemApiMixin(AsyncClientCore):
         """Read the credentials from the CLI's config again (or from ``dockercfg_path``)."""
         self._auth_configs = load_config(dockercfg_path, credstore_env=self.credstore_env)
 
-
-async def _event_line_batches(pieces: AsyncIterable[bytes]) -> AsyncGenerator[list[bytes], None]:
-    """The raw stream cut into the bytes of one event each, one list per network read."""
-    lines = system_calls.event_lines()
-    async for piece in pieces:
-        batch = lines.feed(piece)
-        if batch:
-            yield batch
-    rest = lines.close()
-    if rest:
-        yield rest

@@ -16,7 +16,7 @@ that are not on a hot path.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..engine.output import DemuxedChunk, Frame, Rechunker, demuxed_chunk
 from ..protocol import demux
@@ -98,11 +98,18 @@ async def piece_batches(
             yield [(data, None)] if wrap else [data]
 
 
-async def json_batches(
-    pieces: AsyncIterable[bytes], raise_on_error: bool = False
-) -> AsyncGenerator[list[Any], None]:
-    """:func:`json_values`, one list per piece of the values it completed."""
-    decoder = JSONStreamDecoder(raise_on_error=raise_on_error)
+class Decoder(Protocol[T]):
+    """A sans-IO decoder fed piece by piece: what each piece completed, and the rest at the end."""
+
+    def feed(self, data: bytes) -> list[T]: ...
+
+    def close(self) -> list[T]: ...
+
+
+async def decoded_batches(
+    decoder: Decoder[T], pieces: AsyncIterable[bytes]
+) -> AsyncGenerator[list[T], None]:
+    """What ``decoder`` completes, one list per piece that completed something."""
     async for piece in pieces:
         values = decoder.feed(piece)
         if values:
@@ -110,6 +117,13 @@ async def json_batches(
     values = decoder.close()
     if values:
         yield values
+
+
+def json_batches(
+    pieces: AsyncIterable[bytes], raise_on_error: bool = False
+) -> AsyncGenerator[list[Any], None]:
+    """:func:`json_values`, one list per piece of the values it completed."""
+    return decoded_batches(JSONStreamDecoder(raise_on_error=raise_on_error), pieces)
 
 
 async def as_stdout(pieces: AsyncIterable[bytes]) -> AsyncGenerator[Frame, None]:

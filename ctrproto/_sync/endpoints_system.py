@@ -5,14 +5,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterable
 from typing import Any
 
 from ..auth import INDEX_NAME, load_config
 from ..engine import endpoints, system_calls
 from .cancellable import CancellableStream, cancellable
 from .client_core import ClientCore
-from .stream_shapes import json_batches
+from .stream_shapes import decoded_batches, json_batches
 
 
 class SystemApiMixin(ClientCore):
@@ -51,7 +50,8 @@ class SystemApiMixin(ClientCore):
         response = self._perform(call)
         pieces = response.iter_raw()
         return cancellable(
-            response, json_batches(pieces) if decode else _event_line_batches(pieces)
+            response,
+            json_batches(pieces) if decode else decoded_batches(system_calls.EventLines(), pieces),
         )
 
     def login(
@@ -90,14 +90,3 @@ class SystemApiMixin(ClientCore):
         """Read the credentials from the CLI's config again (or from ``dockercfg_path``)."""
         self._auth_configs = load_config(dockercfg_path, credstore_env=self.credstore_env)
 
-
-def _event_line_batches(pieces: Iterable[bytes]) -> Generator[list[bytes], None, None]:
-    """The raw stream cut into the bytes of one event each, one list per network read."""
-    lines = system_calls.event_lines()
-    for piece in pieces:
-        batch = lines.feed(piece)
-        if batch:
-            yield batch
-    rest = lines.close()
-    if rest:
-        yield rest

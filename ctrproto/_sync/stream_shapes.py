@@ -18,7 +18,7 @@ that are not on a hot path.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..engine.output import DemuxedChunk, Frame, Rechunker, demuxed_chunk
 from ..protocol import demux
@@ -100,11 +100,18 @@ def piece_batches(
             yield [(data, None)] if wrap else [data]
 
 
-def json_batches(
-    pieces: Iterable[bytes], raise_on_error: bool = False
-) -> Generator[list[Any], None, None]:
-    """:func:`json_values`, one list per piece of the values it completed."""
-    decoder = JSONStreamDecoder(raise_on_error=raise_on_error)
+class Decoder(Protocol[T]):
+    """A sans-IO decoder fed piece by piece: what each piece completed, and the rest at the end."""
+
+    def feed(self, data: bytes) -> list[T]: ...
+
+    def close(self) -> list[T]: ...
+
+
+def decoded_batches(
+    decoder: Decoder[T], pieces: Iterable[bytes]
+) -> Generator[list[T], None, None]:
+    """What ``decoder`` completes, one list per piece that completed something."""
     for piece in pieces:
         values = decoder.feed(piece)
         if values:
@@ -112,6 +119,13 @@ def json_batches(
     values = decoder.close()
     if values:
         yield values
+
+
+def json_batches(
+    pieces: Iterable[bytes], raise_on_error: bool = False
+) -> Generator[list[Any], None, None]:
+    """:func:`json_values`, one list per piece of the values it completed."""
+    return decoded_batches(JSONStreamDecoder(raise_on_error=raise_on_error), pieces)
 
 
 def as_stdout(pieces: Iterable[bytes]) -> Generator[Frame, None, None]:

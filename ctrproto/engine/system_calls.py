@@ -14,7 +14,7 @@ from typing import Any
 from .endpoints import Call, require_version
 from .utils import convert_filters
 
-__all__ = ["EventLines", "df", "event_lines", "event_time", "events", "login", "login_entry"]
+__all__ = ["EventLines", "df", "event_time", "events", "login", "login_entry"]
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
@@ -71,10 +71,6 @@ class EventLines:
         rest = bytes(self._pending).strip()
         self._pending.clear()
         return [rest] if rest else []
-
-
-def event_lines() -> EventLines:
-    return EventLines()
 
 
 def df(api_version: str) -> Call[dict[str, Any]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_both_worlds import World
 from testbed import Registry, Testbed
 
 from ctrproto import APIClient, DockerClient
@@ -197,3 +198,34 @@ def background(
         return container
 
     return start
+
+
+#: Writes the private docker CLI config.json that ``cli_config`` set up; returns its path.
+WriteConfig = Callable[[dict[str, Any]], Path]
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteConfig:
+    """A private, empty docker CLI configuration (``HOME`` and ``DOCKER_CONFIG`` in a temporary
+    directory); the returned function writes its config.json.  Clients read it when made."""
+    home = tmp_path / "home"
+    home.mkdir()
+    config_dir = tmp_path / "docker-config"
+    config_dir.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
+
+    def write(content: dict[str, Any]) -> Path:
+        path = config_dir / "config.json"
+        path.write_text(json.dumps(content))
+        return path
+
+    return write
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    """The same test body against the sync and the asyncio client (see test_both_worlds)."""
+    w = World(request.param)
+    yield w
+    w.close()

@@ -14,14 +14,14 @@ import json
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import docker
 import pytest
 import requests
+from conftest import WriteConfig
 from test_both_worlds import World
 from transport_helpers import client_kwargs
 
@@ -31,36 +31,6 @@ from ctrproto.errors import NotFound, ReadTimeout
 
 IMAGE = "busybox:latest"
 PROXIES = {"httpProxy": "http://proxy.invalid:3128", "noProxy": "localhost,127.0.0.1"}
-
-WriteConfig = Callable[[dict[str, Any]], Path]
-
-
-@pytest.fixture(params=["sync", "asyncio"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    """test_both_worlds' pattern: the test body runs against the sync and asyncio clients."""
-    w = World(request.param)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteConfig:
-    """Point ``DOCKER_CONFIG`` (and ``HOME``) at a temporary directory; the returned function
-    writes its config.json.  Clients read it when they are made."""
-    home = tmp_path / "home"
-    home.mkdir()
-    config_dir = tmp_path / "docker-config"
-    config_dir.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
-
-    def write(content: dict[str, Any]) -> Path:
-        path = config_dir / "config.json"
-        path.write_text(json.dumps(content))
-        return path
-
-    return write
-
 
 def _docker_py(**kwargs: Any) -> docker.APIClient:
     kwargs.setdefault("version", "1.41")

@@ -67,13 +67,6 @@ class World:
             self.loop.close()
 
 
-@pytest.fixture(params=["sync", "asyncio"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    w = World(request.param)
-    yield w
-    w.close()
-
-
 @pytest.fixture
 def docker(world: World, docker_host: str) -> Iterator[Any]:
     client = world.docker(docker_host)

@@ -22,7 +22,7 @@ from typing import Any
 
 import docker
 import pytest
-from test_both_worlds import World, world  # noqa: F401  (the fixture)
+from test_both_worlds import World
 from testbed import Registry
 
 from ctrproto import APIClient, DockerClient
@@ -69,7 +69,7 @@ def dpy(docker_host: str) -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture
-def world_docker(world: World, docker_host: str) -> Iterator[Any]:  # noqa: F811
+def world_docker(world: World, docker_host: str) -> Iterator[Any]:
     client = world.docker(docker_host)
     yield client
     world(client.close())
@@ -121,7 +121,7 @@ def _files_in(client: DockerClient, image: str, labels: dict[str, str]) -> set[s
 
 
 def test_build_from_directory_honours_dockerignore(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     client: DockerClient,
     dpy: docker.DockerClient,
@@ -143,7 +143,7 @@ def test_build_from_directory_honours_dockerignore(
 
 
 def test_build_from_fileobj_with_buildargs_and_labels(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     client: DockerClient,
     made: Callable[[str], str],
@@ -190,7 +190,7 @@ def test_build_other_dockerfile_inside_and_outside_the_context(
 
 
 def test_build_target_stage(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     made: Callable[[str], str],
 ) -> None:
@@ -292,7 +292,7 @@ def test_build_gzip_and_custom_context(
     ids=["failing-run", "copy-of-a-missing-file"],
 )
 def test_build_error_carries_the_whole_log(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     dpy: docker.DockerClient,
     dockerfile: str,
@@ -367,7 +367,7 @@ def _labelled_image(api: APIClient, made: Callable[[str], str]) -> str:
 
 
 def test_save_then_load_round_trip(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     api: APIClient,
     made: Callable[[str], str],
@@ -498,7 +498,7 @@ def test_import_from_url_on_loopback(api: APIClient, made: Callable[[str], str])
 
 
 def test_history_as_docker_py(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     api: APIClient,
     dpy: docker.DockerClient,
@@ -513,7 +513,7 @@ def test_history_as_docker_py(
 
 
 def test_prune_with_a_label_filter(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     api: APIClient,
     client: DockerClient,
@@ -542,7 +542,7 @@ def test_prune_with_a_label_filter(
 
 
 def test_tag_and_remove(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     api: APIClient,
     made: Callable[[str], str],
@@ -576,7 +576,7 @@ def test_search_fails_cleanly_without_network(docker_host: str) -> None:
 
 
 def test_push_pull_and_registry_data(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     api: APIClient,
     dpy: docker.DockerClient,
@@ -716,7 +716,7 @@ def test_image_streams_close_from_another_thread(
 
 
 def test_prune_builds_as_docker_py(
-    world: World,  # noqa: F811
+    world: World,
     world_docker: Any,
     api: APIClient,
     dpy: docker.DockerClient,

@@ -22,6 +22,7 @@ from typing import Any
 
 import docker
 import pytest
+from conftest import WriteConfig
 from test_both_worlds import World
 from testbed import Registry
 
@@ -32,41 +33,11 @@ from ctrproto.errors import APIError, DockerException
 IMAGE = "busybox:latest"
 EVENT_LABEL = "ctrproto.test.events"
 
-WriteConfig = Callable[[dict[str, Any]], Path]
-
-
-@pytest.fixture(params=["sync", "asyncio"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
-    """test_both_worlds' pattern: the test body runs against the sync and asyncio clients."""
-    w = World(request.param)
-    yield w
-    w.close()
-
-
 @pytest.fixture
 def reference(docker_host: str) -> Iterator[docker.APIClient]:
     client = docker.APIClient(base_url=docker_host, version="1.41", timeout=60)
     yield client
     client.close()
-
-
-@pytest.fixture
-def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteConfig:
-    """An empty, private docker CLI configuration (``HOME`` and ``DOCKER_CONFIG`` in a temp
-    directory); the returned function writes its config.json."""
-    home = tmp_path / "home"
-    home.mkdir()
-    config_dir = tmp_path / "docker-config"
-    config_dir.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
-
-    def write(content: dict[str, Any]) -> Path:
-        path = config_dir / "config.json"
-        path.write_text(json.dumps(content))
-        return path
-
-    return write
 
 
 # ---------------------------------------------------------------------- events

@@ -198,3 +198,16 @@ def test_versions() -> None:
     assert not version_gte("1.40", "1.41")
     with pytest.raises(InvalidVersion):
         version_lt("latest", "1.41")
+
+
+def test_format_timestamp_keeps_a_decimal_exact_to_the_nanosecond() -> None:
+    """Today's epoch to the nanosecond has 19 digits: a float cannot hold it, a Decimal can
+    (the log ingester resumes at exactly such an instant)."""
+    from decimal import Decimal
+
+    assert format_timestamp(Decimal("1796167036.123456789")) == "1796167036.123456789"
+    assert format_timestamp(Decimal("1796167036")) == "1796167036.000000000"
+    assert format_timestamp(float("1796167036.123456789")) != "1796167036.123456789"
+    for bad in (Decimal("-1"), Decimal("NaN"), Decimal("Infinity")):
+        with pytest.raises(InvalidArgument):
+            format_timestamp(bad)

@@ -125,13 +125,20 @@ _WIDE = Context(prec=400)  # room for any finite float's integer digits plus 9 d
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 
-def format_timestamp(value: _dt.datetime | int | float) -> str:
+def _nanosecond_string(seconds: Decimal) -> str:
+    exact = seconds.quantize(_NANOS, rounding=ROUND_HALF_EVEN, context=_WIDE)
+    seconds_part, _, fraction = f"{exact:f}".partition(".")
+    return f"{seconds_part}.{fraction.ljust(9, '0')}"
+
+
+def format_timestamp(value: _dt.datetime | int | float | Decimal) -> str:
     """Format a ``since``/``until`` value the way the daemon parses it: ``seconds[.nanoseconds]``.
 
     An int is epoch seconds.  A float is epoch seconds with a fraction (what ``time.time()``
     returns); the fraction is kept to the nanosecond instead of being cut off, so that "logs since
-    this instant" does not include the second before it.  A naive ``datetime`` is local time, an
-    aware one is converted from its own zone.
+    this instant" does not include the second before it.  A ``Decimal`` is the same, exactly (a
+    float cannot hold today's epoch to the nanosecond: the log ingester's cursors need that).  A
+    naive ``datetime`` is local time, an aware one is converted from its own zone.
     """
     if isinstance(value, bool):
         raise InvalidArgument(f"a timestamp must be a datetime, an int or a float, not {value!r}")
@@ -153,9 +160,11 @@ def format_timestamp(value: _dt.datetime | int | float) -> str:
             raise InvalidArgument(f"timestamp {value!r} is not a finite non-negative number")
         # repr() is the shortest string that round-trips: it holds the digits the caller meant,
         # not the binary noise of the float's exact expansion.
-        exact = Decimal(repr(value)).quantize(_NANOS, rounding=ROUND_HALF_EVEN, context=_WIDE)
-        seconds_part, _, fraction = f"{exact:f}".partition(".")
-        return f"{seconds_part}.{fraction.ljust(9, '0')}"
+        return _nanosecond_string(Decimal(repr(value)))
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value < 0:
+            raise InvalidArgument(f"timestamp {value!r} is not a finite non-negative number")
+        return _nanosecond_string(value)
     raise InvalidArgument(
         f"a timestamp must be a datetime, an int or a float, not {type(value).__name__}"
     )

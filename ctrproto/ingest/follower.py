@@ -27,8 +27,8 @@ Where a connection ends:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
+from decimal import Decimal
 from typing import Any
 
 from .._async.api_client import AsyncAPIClient
@@ -157,13 +157,12 @@ class Follower:
         streams = STREAMS[:1] if tty else STREAMS  # a TTY has one stream, reported as stdout
         cursors = {s: self.pipeline.cursor(self._keys[s]) for s in streams}
         resume = Resume(with_floors(cursors))
+        since = resume.since()
         call = endpoints.logs(
             await self.client.ensure_api_version(), self.container_id,
             stdout=True, stderr=True, stream=True, timestamps=True, follow=True,
+            since=None if since is None else Decimal(since),  # exact: a float loses the ns
         )
-        since = resume.since()
-        if since is not None:  # the exact "<sec>.<nanos>": not re-formatted through a float
-            call = dataclasses.replace(call, params={**(call.params or {}), "since": since})
         limit = self.pipeline.max_line_bytes
         assemblers = {s: LineAssembler(s, max_line_bytes=limit, tty=tty) for s in streams}
         reader = _Reader(self, resume, cursors)

@@ -363,12 +363,20 @@ def test_library_sink_only_acknowledged_batches_advance(
     api: APIClient, docker_host: str, start_writer: Callable[..., str], tag: str, tmp_path: Path,
 ) -> None:
     """A Python sink that refuses its second batch: ingest raises, the cursors stop at the
-    first batch; a second run delivers the rest, nothing twice."""
-    cid = start_writer(writer(tag, 60, pause="0"))
-    api.wait(cid, timeout=60)
-    want = sum(len(expected_lines(api, cid, s)) for s in ("stdout", "stderr"))
+    first batch; a second run delivers the rest, nothing twice.  The container writes its
+    second half only once the first batch was accepted, so a second batch always exists (the
+    daemon may hand a short log over in one read)."""
+    first_half = writer(tag, 30, pause="0")[2]
+    second_half = first_half.replace("i=0; ", "").replace("[ $i -lt 30 ]", "[ $i -lt 60 ]")
+    cid = start_writer(["sh", "-c", (
+        f"{first_half}; while [ ! -e /tmp/go ]; do sleep 0.05; done; {second_half}"
+    )])
     got: list[Record] = []
     calls = 0
+
+    def release_second_half() -> None:
+        exec_id = api.exec_create(cid, ["touch", "/tmp/go"])["Id"]
+        api.exec_start(exec_id)
 
     async def flaky(batch: list[Record]) -> None:
         nonlocal calls
@@ -376,11 +384,15 @@ def test_library_sink_only_acknowledged_batches_advance(
         if calls == 2:
             raise RuntimeError("sink refused the batch")
         got.extend(batch)
+        if calls == 1:
+            await asyncio.to_thread(release_second_half)
 
     state = StateStore(str(tmp_path / "state.db"))
     try:
         with pytest.raises(RuntimeError, match="refused"):
             _run_library(docker_host, tag, flaky, state, lambda: False, batch_records=10)
+        api.wait(cid, timeout=60)
+        want = sum(len(expected_lines(api, cid, s)) for s in ("stdout", "stderr"))
         assert 0 < len(got) < want
         _run_library(docker_host, tag, flaky, state, lambda: len(got) >= want)
     finally:

@@ -17,6 +17,7 @@ from transport_helpers import client_kwargs
 
 from ctrproto import APIClient
 from ctrproto.aio import AsyncAPIClient, AsyncHijackedSocket
+from ctrproto.engine import endpoints
 from ctrproto.errors import NotFound
 
 pytestmark = [pytest.mark.daemon, pytest.mark.asyncio]
@@ -139,4 +140,28 @@ async def test_large_log_read(aclient: AsyncAPIClient, container: Make) -> None:
         total += len(chunk)
         bad += len(chunk) - chunk.count(b"a")
     assert (total, bad) == (BIG, 0)
+    assert await asyncio.wait_for(aclient.ping(), 30)
+
+
+async def test_gathered_reads_lose_nothing_and_leave_the_stream_reading(
+    aclient: AsyncAPIClient, container: Make
+) -> None:
+    """``aiter_raw(gather=...)`` (the ingester's followed logs) holds reads back between short
+    ones: the body is the same bytes as read without it, on every transport, and the
+    connection works afterwards (the pause never outlives the wait)."""
+    cid = await container(
+        ["sh", "-c", "i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo line $i; done; sleep 0.3;"
+         " echo last"]
+    )
+    await aclient.start(cid)
+    version = await aclient.ensure_api_version()
+    bodies = []
+    for gather in (0.0, 0.02):
+        call = endpoints.logs(version, cid, stdout=True, stderr=True, stream=True, follow=True)
+        response = await aclient._perform(call)
+        try:
+            bodies.append(b"".join([bytes(p) async for p in response.aiter_raw(gather=gather)]))
+        finally:
+            response.close()
+    assert bodies[0] == bodies[1] and bodies[0].count(b"line ") == 300 and b"last" in bodies[0]
     assert await asyncio.wait_for(aclient.ping(), 30)

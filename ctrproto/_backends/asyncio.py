@@ -45,6 +45,16 @@ class Reader:
         return await stream.recv(self.size)
 
 
+async def gather_reads(stream: AsyncStream, seconds: float) -> None:
+    """Wait before the next read so that it takes more at once (a stream that cannot hold its
+    reads back, such as an SSH channel buffered by its own thread, simply waits)."""
+    hold = getattr(stream, "gather", None)
+    if hold is None:
+        await asyncio.sleep(seconds)
+    else:
+        await hold(seconds)
+
+
 async def run_concurrently(
     func: Callable[[T], Awaitable[R]], items: Iterable[T], limit: int
 ) -> list[R]:

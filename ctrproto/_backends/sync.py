@@ -39,6 +39,12 @@ class Reader:
         return view[: stream.recv_into(view)]
 
 
+def gather_reads(stream: Stream, seconds: float) -> None:
+    """Wait before the next read so that it takes more at once: the kernel (or the SSH
+    channel's thread) keeps what arrives meanwhile."""
+    time.sleep(seconds)
+
+
 def run_concurrently(func: Callable[[T], R], items: Iterable[T], limit: int) -> list[R]:
     work = list(items)
     if not work:

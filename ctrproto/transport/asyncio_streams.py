@@ -111,6 +111,23 @@ class AsyncSocketStream:
         buffer[: len(data)] = data
         return len(data)
 
+    async def gather(self, seconds: float) -> None:
+        """Leave the socket unread for ``seconds``, so that what the peer writes meanwhile is
+        taken by one read instead of one per write (the daemon writes a log stream a frame or a
+        few at a time, and each read is a wake-up and a system call).  The transport would
+        read on its own, so it is paused for the wait - unless its reader paused it already
+        (its buffer is full), which is then left to the reader."""
+        transport: Any = self._writer.transport
+        if self._closed or transport.is_closing() or not transport.is_reading():
+            await asyncio.sleep(seconds)
+            return
+        transport.pause_reading()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            if not transport.is_closing():
+                transport.resume_reading()
+
     async def shutdown_write(self) -> None:
         with translate_errors(self._where):
             if self._writer.can_write_eof():

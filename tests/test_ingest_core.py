@@ -19,7 +19,14 @@ from hypothesis import strategies as st
 from ctrproto.ingest import records
 from ctrproto.ingest.assembly import DAEMON_PIECE_BYTES, Line, LineAssembler
 from ctrproto.ingest.cursor import Cursor, Resume, advance
-from ctrproto.ingest.records import Record, encode, parse_timestamp, since_param
+from ctrproto.ingest.records import (
+    Lines,
+    Record,
+    encode,
+    encode_batch,
+    parse_timestamp,
+    since_param,
+)
 
 NS = 1_000_000_000
 BASE_NS = 1_796_167_036 * NS  # 2026-12-01T23:17:16Z
@@ -130,6 +137,45 @@ def test_encode_round_trip(raw: bytes, partial: bool, stream: str) -> None:
     assert obj["stream"] == stream
     assert obj.get("partial", False) is partial
     assert ("line_base64" in obj) == (not _is_utf8(raw))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.binary(max_size=40) | st.sampled_from([b"plain text", b"", b"a\"b", b"\\"]),
+            st.booleans(),
+        ),
+        max_size=8,
+    ),
+    groups=st.integers(1, 3),
+    labels=st.none() | st.just({"app": "web"}),
+)
+def test_encode_batch_is_each_record_encoded_in_order(
+    lines: list[tuple[bytes, bool]], groups: int, labels: dict[str, str] | None
+) -> None:
+    """The followers' fast path (a group of lines, one escaping check for the whole group)
+    writes exactly what :func:`encode` writes for each record, in order."""
+    batch = []
+    for g in range(groups):
+        recs = [
+            record(raw, partial=partial, stream=("stdout", "stderr")[g % 2], labels=labels,
+                   time=stamp(BASE_NS + i), time_ns=BASE_NS + i)
+            for i, (raw, partial) in enumerate(lines)
+        ]
+        group = Lines.of(recs[0]) if recs else None
+        if group is not None:
+            group.lines = [(r.time, r.time_ns, r.line, r.partial) for r in recs]
+            batch.append(group)
+            assert group.records() == recs
+    want = b"".join(encode(r) for group in batch for r in group.records())
+    assert encode_batch(batch) == want
+
+
+def test_lines_of_refuses_a_time_that_is_not_a_timestamp() -> None:
+    """The batch encoder copies times unescaped: a group's times must be timestamps."""
+    with pytest.raises(ValueError, match="RFC 3339"):
+        Lines.of(record(b"x", time='2026"}'))
 
 
 def _is_utf8(raw: bytes) -> bool:
@@ -264,6 +310,38 @@ def cut_expected(expected: list[tuple[str, int, bytes]], limit: int) -> list[Lin
 
 
 # ----------------------------------------------------------------------- non-TTY assembly
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(
+        st.binary(max_size=30).map(lambda b: b.replace(b"\n", b".")) | st.just(b"x\ny"),
+        max_size=12,
+    ),
+    piece=st.integers(4, 24),
+    limit=st.integers(1, 40),
+    odd_stamp=st.booleans(),
+    cuts=st.lists(st.integers(0, 20), max_size=4),
+)
+def test_feed_all_is_feed_frame_by_frame(
+    lines: list[bytes], piece: int, limit: int, odd_stamp: bool, cuts: list[int]
+) -> None:
+    """The hot path (:meth:`LineAssembler.feed_all`, a batch of frames at once) gives exactly
+    what :meth:`LineAssembler.feed` gives frame by frame: split lines, frames holding several
+    lines, lines over the limit, and stamps in another RFC 3339 form (fewer digits)."""
+    payloads, _ = daemon_frames(lines, piece, own_stamps=True)
+    if odd_stamp and payloads:
+        payloads[0] = b"2026-12-01T23:17:16.5Z " + payloads[0].split(b" ", 1)[1]
+    one = LineAssembler("stdout", max_line_bytes=limit, piece_bytes=piece)
+    want = [line for p in payloads for line in one.feed(p)] + one.flush()
+    many = LineAssembler("stdout", max_line_bytes=limit, piece_bytes=piece)
+    got: list[Line] = []
+    start = 0
+    for cut in sorted(cuts) + [len(payloads)]:  # the batches the reads happen to make
+        got += many.feed_all(payloads[start:max(start, cut)])
+        start = max(start, cut)
+    assert got + many.flush() == want
+
 
 
 def test_whole_lines_one_per_frame() -> None:

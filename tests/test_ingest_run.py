@@ -495,7 +495,9 @@ def test_reader_cursor_is_advance_folded(seed: int) -> None:
             expected = advance(expected, line[0], line[1])
     for piece in (lines[:7], lines[7:8], lines[8:]):
         reader.take("stdout", list(piece))
-    assert [(r.time_ns, r.line) for r in reader.records] == [(ns, b) for _, ns, b, _ in kept]
+    got = [(ns, b) for group in reader.groups for _, ns, b, _ in group.lines]
+    assert got == [(ns, b) for _, ns, b, _ in kept]
+    assert reader.count == len(kept)
     assert reader.cursors["stdout"] == expected
 
 

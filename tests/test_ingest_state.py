@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from ctrproto.ingest.cursor import Cursor
-from ctrproto.ingest.records import Record
+from ctrproto.ingest.records import Lines, Record
 from ctrproto.ingest.sinks import (
     CallableSink,
     FileSink,
@@ -39,6 +39,10 @@ from ctrproto.ingest.sinks import (
 from ctrproto.ingest.state import KnownContainer, StateError, StateStore
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _batch(*records: Record) -> list[Lines]:
+    return [Lines.of(record) for record in records]
 
 
 def _record(i: int, stream: str = "stdout", line: bytes | None = None) -> Record:
@@ -203,22 +207,22 @@ def test_file_sink_appends_and_reopen_cuts_the_uncommitted_tail(tmp_path: Path) 
     async def main() -> None:
         sink = FileSink(str(out), None)
         assert isinstance(sink, Sink) and sink.position() == 0
-        await sink.write([_record(0), _record(1, "stderr")])
+        await sink.write(_batch(_record(0), _record(1, "stderr")))
         committed = sink.position()
         assert committed == out.stat().st_size
-        await sink.write([_record(2)])  # written, never committed: a crash here
+        await sink.write(_batch(_record(2)))  # written, never committed: a crash here
         await sink.close()
         assert len(_lines(out)) == 3
 
         sink = FileSink(str(out), committed)
         assert out.stat().st_size == committed and sink.position() == committed
-        await sink.write([_record(3)])
+        await sink.write(_batch(_record(3)))
         await sink.write([])
         assert sink.position() == out.stat().st_size
         await sink.close()
         await sink.close()  # idempotent
         with pytest.raises(ValueError, match="closed"):
-            await sink.write([_record(4)])
+            await sink.write(_batch(_record(4)))
 
     asyncio.run(main())
     got = _lines(out)
@@ -235,7 +239,7 @@ def test_file_sink_keeps_what_a_fresh_state_found(tmp_path: Path) -> None:
     async def main() -> None:
         sink = FileSink(str(out), None)
         assert sink.position() == 18
-        await sink.write([_record(0)])
+        await sink.write(_batch(_record(0)))
         await sink.close()
 
     asyncio.run(main())
@@ -280,15 +284,15 @@ def test_file_sink_cancelled_write_leaves_nothing(tmp_path: Path, monkeypatch: A
 
     async def main() -> None:
         sink = FileSink(str(out), None)
-        await sink.write([_record(0)])
+        await sink.write(_batch(_record(0)))
         monkeypatch.setattr(sinks, "_fdatasync", slow_sync)
-        task = asyncio.create_task(sink.write([_record(1, line=b"x" * 500)]))
+        task = asyncio.create_task(sink.write(_batch(_record(1, line=b"x" * 500))))
         await asyncio.to_thread(entered.wait, 30)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         release.set()
-        await sink.write([_record(2)])
+        await sink.write(_batch(_record(2)))
         assert sink.position() == out.stat().st_size
         await sink.close()
 
@@ -308,11 +312,11 @@ def test_stdout_sink_writes_and_flushes() -> None:
     async def main() -> None:
         sink = StdoutSink(stream)
         assert isinstance(sink, Sink) and sink.position() is None
-        await sink.write([_record(0), _record(1)])
+        await sink.write(_batch(_record(0), _record(1)))
         assert stream.flushes == 1  # flushed before write returned
         await sink.close()
         with pytest.raises(ValueError, match="closed"):
-            await sink.write([_record(2)])
+            await sink.write(_batch(_record(2)))
 
     asyncio.run(main())
     assert [json.loads(x)["line"] for x in stream.getvalue().splitlines()] == ["line 0", "line 1"]
@@ -329,10 +333,10 @@ def test_callable_sink_acknowledges_by_returning() -> None:
     async def main() -> None:
         sink = CallableSink(fn)
         assert isinstance(sink, Sink) and sink.position() is None
-        await sink.write([_record(0)])
+        await sink.write(_batch(_record(0)))
         await sink.write([])  # nothing to acknowledge: fn not called
         with pytest.raises(RuntimeError, match="not now"):
-            await sink.write([_record(1, line=b"refuse")])
+            await sink.write(_batch(_record(1, line=b"refuse")))
         await sink.close()
 
     asyncio.run(main())
@@ -348,7 +352,7 @@ CHILD = textwrap.dedent(
     import asyncio, os, random, sys, time
 
     from ctrproto.ingest.cursor import Cursor
-    from ctrproto.ingest.records import Record
+    from ctrproto.ingest.records import Lines, Record
     from ctrproto.ingest.sinks import FileSink
     from ctrproto.ingest.state import StateStore
 
@@ -398,7 +402,7 @@ CHILD = textwrap.dedent(
                 prev = cursors.get(key)
                 count = prev.count + 1 if prev is not None and prev.time_ns == ns else 1
                 last[key] = cursors[key] = Cursor(time_str, ns, count)
-            await sink.write(batch)
+            await sink.write([Lines.of(record) for record in batch])
             batches += 1
             if batches == window_at:
                 print("window", flush=True)  # written and fsynced, not committed

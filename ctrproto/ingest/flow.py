@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .cursor import Cursor
-from .records import Record
+from .records import Lines
 
 #: (host, container_id, stream)
 CursorKey = tuple[str, str, str]
@@ -34,13 +34,14 @@ ContainerKey = tuple[str, str]
 
 @dataclass(slots=True)
 class Chunk:
-    """Records one follower completed from one network read, and where its streams stand after
-    them.  ``finished``: the container stopped and this chunk ends its output (marked in the
-    state in the same commit as these cursors, never before)."""
+    """The lines one follower completed from one network read (a group per stream), how many,
+    and where its streams stand after them.  ``finished``: the container stopped and this chunk
+    ends its output (marked in the state in the same commit as these cursors, never before)."""
 
     host: str
-    records: list[Record]
+    groups: list[Lines]
     cursors: dict[CursorKey, Cursor]
+    count: int = 0
     nbytes: int = 0
     finished: ContainerKey | None = None
 

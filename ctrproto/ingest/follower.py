@@ -39,7 +39,7 @@ from ..protocol.demux import STDERR
 from .assembly import Line, LineAssembler
 from .cursor import Cursor, Resume
 from .flow import Backoff, Chunk, CursorKey, Pipeline
-from .records import Record, parse_timestamp
+from .records import Lines, parse_timestamp
 from .state import StateStore
 
 log = logging.getLogger("ctrproto.ingest")
@@ -51,6 +51,11 @@ STREAMS = ("stdout", "stderr")
 #: re-reading (and dropping) up to a second of the other stream on a reconnect - instead of
 #: re-reading the whole log each time a container that writes to one stream only reconnects.
 FLOOR_MARGIN_NS = 1_000_000_000
+#: After a short read, how long a follower leaves its stream unread so that the next read takes
+#: what the daemon wrote meanwhile at once: the daemon writes a followed log a frame or a few at
+#: a time, and a read per write costs most of the ingester's CPU (see benchmarks/RESULTS.md).
+#: A few milliseconds of delay, against a delivery budget of a second.
+READ_GATHER_S = 0.005
 
 
 def with_floors(cursors: dict[str, Cursor | None]) -> dict[str, Cursor | None]:
@@ -169,7 +174,7 @@ class Follower:
         got = False
         response = await self.client._perform(call)
         try:
-            pieces = response.aiter_raw()
+            pieces = response.aiter_raw(gather=READ_GATHER_S)
             if tty:
                 out = assemblers["stdout"]
                 async for batch in piece_batches(pieces):
@@ -177,19 +182,12 @@ class Follower:
                         reader.take("stdout", out.feed(piece))
                     got = await reader.hand_on() or got
             else:
-                out_feed, err_feed = assemblers["stdout"].feed, assemblers["stderr"].feed
+                out_feed, err_feed = assemblers["stdout"].feed_all, assemblers["stderr"].feed_all
                 async for frames in frame_batches(pieces, join=False, tagged=True):
                     # One take per stream per read (not per frame): order is kept within each
                     # stream, which is what the cursors and the guarantee are about.
-                    out_lines: list[Line] = []
-                    err_lines: list[Line] = []
-                    for stream, payload in frames:
-                        if stream == STDERR:
-                            err_lines += err_feed(payload)
-                        else:
-                            out_lines += out_feed(payload)
-                    reader.take("stdout", out_lines)
-                    reader.take("stderr", err_lines)
+                    reader.take("stdout", out_feed([p for s, p in frames if s != STDERR]))
+                    reader.take("stderr", err_feed([p for s, p in frames if s == STDERR]))
                     got = await reader.hand_on() or got
         finally:
             response.close()
@@ -225,21 +223,24 @@ class Follower:
 
     async def _hand_on(
         self,
-        records: list[Record],
+        groups: list[Lines],
         cursors: dict[CursorKey, Cursor],
+        count: int = 0,
         nbytes: int = 0,
         finished: Any = None,
     ) -> None:
         self.pipeline.handed.update(cursors)
-        await self.pipeline.queue.put(Chunk(self.host, records, cursors, nbytes, finished))
+        await self.pipeline.queue.put(Chunk(self.host, groups, cursors, count, nbytes, finished))
 
 
 class _Reader:
-    """One connection's lines to records: drops what :class:`Resume` says was delivered,
-    advances the cursors (:func:`~.cursor.advance`'s rule), and hands each read's records on
-    as one chunk."""
+    """One connection's lines to chunks: drops what :class:`Resume` says was delivered,
+    advances the cursors (:func:`~.cursor.advance`'s rule), and hands each read's lines on as
+    one chunk."""
 
-    __slots__ = ("follower", "resume", "cursors", "resuming", "records", "nbytes", "changed")
+    __slots__ = (
+        "follower", "resume", "cursors", "resuming", "groups", "count", "nbytes", "changed",
+    )
 
     def __init__(
         self, follower: Follower, resume: Resume, cursors: dict[str, Cursor | None]
@@ -250,7 +251,8 @@ class _Reader:
         #: Streams still at the resume point: once one line is kept every later one is, so
         #: :meth:`Resume.keep` is asked only until then.
         self.resuming = set(STREAMS)
-        self.records: list[Record] = []
+        self.groups: list[Lines] = []
+        self.count = 0
         self.nbytes = 0
         self.changed: set[str] = set()
 
@@ -267,11 +269,8 @@ class _Reader:
             else:
                 return
         f = self.follower
-        host, cid, name, image, labels = f.host, f.container_id, f.name, f.image, f.labels
-        self.records += [
-            Record(host, cid, name, image, stream, time_str, time_ns, line, partial, labels)
-            for time_str, time_ns, line, partial in lines
-        ]
+        self.groups.append(Lines(f.host, f.container_id, f.name, f.image, stream, f.labels, lines))
+        self.count += len(lines)
         # cursor.advance over the lines, with one Cursor made at the end instead of one per line
         # (the same rule: a later instant restarts the count, an equal one adds to it, an
         # earlier one changes nothing).
@@ -293,7 +292,7 @@ class _Reader:
 
     async def hand_on(self, finished: Any = None) -> bool:
         """Put what was taken since the last call on the queue (waits while it is full)."""
-        if not self.records and finished is None:
+        if not self.count and finished is None:
             return False
         keys = self.follower._keys
         cursors: dict[CursorKey, Cursor] = {}
@@ -301,12 +300,12 @@ class _Reader:
             cursor = self.cursors[stream]
             if cursor is not None:
                 cursors[keys[stream]] = cursor
-        records, nbytes = self.records, self.nbytes
-        self.records, self.nbytes, self.changed = [], 0, set()
-        await self.follower._hand_on(records, cursors, nbytes, finished)
-        if records:
+        groups, count, nbytes = self.groups, self.count, self.nbytes
+        self.groups, self.count, self.nbytes, self.changed = [], 0, 0, set()
+        await self.follower._hand_on(groups, cursors, count, nbytes, finished)
+        if count:
             self.follower._progress = True
-        return bool(records)
+        return bool(count)
 
 
 def daemon_now(info: dict[str, Any]) -> Cursor | None:

@@ -3,9 +3,12 @@
 This is the hot path of the ingester (every line passes through :func:`encode` and
 :func:`parse_timestamp`), so both take the common shape first and fall back to the general one:
 
-- :func:`encode` writes one JSON object per line.  The per-container part of the object (host,
-  ids, name, image, stream) is the same for every line of a stream, so it is escaped once and
-  cached; per line only the time and the text are escaped, with the C escapers of :mod:`json`.
+- :func:`encode_batch` writes one JSON object per line.  The followers hand lines on in
+  :class:`Lines` groups (one container stream each), not as a :class:`Record` per line: the
+  per-container part of the object (host, ids, name, image, stream) is escaped once per group,
+  and text that needs no escaping (checked for the whole group at once) is copied between
+  constant pieces; anything else goes through the C escapers of :mod:`json`.  Records are made
+  only for a sink that wants objects (:meth:`Lines.records`).
   Text that is not UTF-8 cannot be a JSON string losslessly: the record then carries ``line``
   decoded with U+FFFD replacements (readable) *and* ``line_base64`` with the exact bytes
   (lossless); a consumer that needs the bytes takes ``line_base64`` when it is present.
@@ -23,7 +26,7 @@ import json
 import re
 from dataclasses import dataclass
 
-__all__ = ["Record", "encode", "parse_timestamp", "since_param"]
+__all__ = ["Line", "Lines", "Record", "encode", "encode_batch", "parse_timestamp", "since_param"]
 
 _NS = 1_000_000_000
 
@@ -34,6 +37,10 @@ _NS = 1_000_000_000
 # may hold lone surrogates that UTF-8 cannot encode.
 _esc_text = json.encoder.encode_basestring
 _esc_ascii = json.encoder.encode_basestring_ascii
+
+
+#: One assembled line: (the daemon's timestamp string, epoch ns, text without newline, partial).
+Line = tuple[str, int, bytes, bool]
 
 
 @dataclass(slots=True)
@@ -57,6 +64,42 @@ class Record:
     line: bytes
     partial: bool = False
     labels: dict[str, str] | None = None
+
+
+
+@dataclass(slots=True)
+class Lines:
+    """Consecutive lines of ONE container stream, with what every record of them shares: the
+    shape the followers hand on (a tuple per line is far cheaper than a Record per line)."""
+
+    host: str
+    container_id: str
+    container_name: str
+    image: str
+    stream: str
+    labels: dict[str, str] | None
+    lines: list[Line]
+
+    def records(self) -> list[Record]:
+        host, cid, name, image, stream, labels = (
+            self.host, self.container_id, self.container_name, self.image, self.stream,
+            self.labels,
+        )
+        return [
+            Record(host, cid, name, image, stream, time, ns, line, partial, labels)
+            for time, ns, line, partial in self.lines
+        ]
+
+    @classmethod
+    def of(cls, record: Record) -> Lines:
+        """One record as a group of one (for callers that hold records).  Its time must be a
+        timestamp (:func:`parse_timestamp` checks): :func:`encode_batch` copies it unescaped."""
+        parse_timestamp(record.time.encode())
+        return cls(
+            record.host, record.container_id, record.container_name, record.image,
+            record.stream, record.labels,
+            [(record.time, record.time_ns, record.line, record.partial)],
+        )
 
 
 # (host, id, name, image, stream) -> the escaped start of the object, up to '"time":'.
@@ -96,17 +139,44 @@ def encode(record: Record) -> bytes:
     (only when true) and ``labels`` (only when not None).
     """
     key = (record.host, record.container_id, record.container_name, record.image, record.stream)
-    head = _prefixes.get(key)
-    if head is None:
-        head = _prefix(key)
-    raw = record.line
-    time = record.time
+    head = _prefixes.get(key) or _prefix(key)
+    return _encode_one(head, record.time, record.line, record.partial, _labels(record.labels))
+
+
+_MID = b'","line":"'
+_END = b'"}\n'
+_END_PARTIAL = b'","partial":true}\n'
+
+
+def encode_batch(groups: list[Lines]) -> bytes:
+    """Every line of every group as JSONL (what :func:`encode` gives per record, joined)."""
+    out: list[bytes] = []
+    add = out.append
+    for group in groups:
+        key = (group.host, group.container_id, group.container_name, group.image, group.stream)
+        head = _prefixes.get(key)
+        if head is None:
+            head = _prefix(key)
+        lines, labels = group.lines, group.labels
+        # A line's time is a timestamp the assembler parsed (digits and punctuation), so only
+        # the text can need escaping: one check for the whole group.
+        if labels is None and not b"".join([x for _, _, x, _ in lines]).translate(None, _PLAIN):
+            quote = head + b'"'
+            for time, _, raw, partial in lines:
+                add(quote + time.encode() + _MID + raw + (_END_PARTIAL if partial else _END))
+        else:
+            extras = _labels(labels)
+            for time, _, raw, partial in lines:
+                add(_encode_one(head, time, raw, partial, extras))
+    return b"".join(out)
+
+
+def _encode_one(head: bytes, time: str, raw: bytes, partial: bool, labels: bytes) -> bytes:
+    extra = (b',"partial":true' if partial else b"") + labels
     if time.isascii():
         time_b = time.encode()
         if not raw.translate(None, _PLAIN) and not time_b.translate(None, _PLAIN):
-            if not record.partial and record.labels is None:
-                return b"".join((head, b'"', time_b, b'","line":"', raw, b'"}\n'))
-            return b"".join((head, b'"', time_b, b'","line":"', raw, b'"', _extras(record), b"}\n"))
+            return b"".join((head, b'"', time_b, _MID, raw, b'"', extra, b"}\n"))
     try:
         text = raw.decode()
         b64 = ""
@@ -114,16 +184,14 @@ def encode(record: Record) -> bytes:
         text = raw.decode(errors="replace")
         b64 = ',"line_base64":"' + base64.b64encode(raw).decode("ascii") + '"'
     body = _esc_ascii(time) + ',"line":' + _esc_text(text) + b64
-    return b"".join((head, body.encode(), _extras(record), b"}\n"))
+    return b"".join((head, body.encode(), extra, b"}\n"))
 
 
-def _extras(record: Record) -> bytes:
-    """The optional keys after ``line``: ``partial`` when true, ``labels`` when asked for."""
-    extra = b',"partial":true' if record.partial else b""
-    if record.labels is not None:
-        labels = json.dumps(record.labels, separators=(",", ":"), sort_keys=True)
-        extra += b',"labels":' + labels.encode()
-    return extra
+def _labels(labels: dict[str, str] | None) -> bytes:
+    """The ``labels`` key (after ``line`` and ``partial``) when labels were asked for."""
+    if labels is None:
+        return b""
+    return b',"labels":' + json.dumps(labels, separators=(",", ":"), sort_keys=True).encode()
 
 
 # ------------------------------------------------------------------------------- timestamps
@@ -158,6 +226,12 @@ def _epoch_seconds(
     if hour > 23 or minute > 59 or second > 60:  # 60: a leap second, as RFC 3339 allows
         raise ValueError(f"bad time of day in timestamp {text!r}")
     return _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+
+
+def epoch_ns_of_second(head: bytes) -> int:
+    """Epoch nanoseconds of ``YYYY-MM-DDTHH:MM:SS`` (checked strictly), for callers that keep
+    their own cache of the current second."""
+    return _head_seconds(head) * _NS
 
 
 def _head_seconds(head: bytes) -> int:

@@ -1,7 +1,7 @@
 """The ingester's one loop: followers' chunks in, batches to the sink, cursors committed after.
 
 Per batch (up to ``batch_records`` records, or what arrived within ``batch_wait`` seconds of its
-first chunk): ``await sink.write(records)``, then ``state.acommit(cursors, sink.position(),
+first chunk): ``await sink.write(groups)``, then ``state.acommit(cursors, sink.position(),
 finished)``: the cursors the batch's chunks carry and the output's new length in one
 transaction (the protocol in :mod:`ctrproto.ingest.state`).  Only records the sink acknowledged
 advance cursors.  While a batch is written (the file sink fsyncs in a worker thread) the
@@ -30,6 +30,7 @@ from ..config import kwargs_from_env
 from .cursor import Cursor
 from .discovery import HostWatcher
 from .flow import Chunk, ContainerKey, CursorKey, Pipeline
+from .records import Lines
 from .sinks import Sink
 from .state import StateStore
 
@@ -179,7 +180,7 @@ class _Writer:
             if first is None:
                 return
             chunks = [first]
-            count = len(first.records)
+            count = first.count
             deadline = loop.time() + self.batch_wait
             while count < self.batch_records:
                 try:
@@ -196,24 +197,25 @@ class _Writer:
                     ending = True
                     break
                 chunks.append(chunk)
-                count += len(chunk.records)
+                count += chunk.count
             await self.deliver(chunks)
 
     async def deliver(self, chunks: list[Chunk]) -> None:
-        records = []
+        groups: list[Lines] = []
         cursors: dict[CursorKey, Cursor] = {}
         finished: list[ContainerKey] = []
-        nbytes = 0
+        lines = nbytes = 0
         newest: dict[str, int] = {}
         for chunk in chunks:
-            if chunk.records:
-                records.extend(chunk.records)
-                newest[chunk.host] = chunk.records[-1].time_ns
+            if chunk.groups:
+                groups += chunk.groups
+                newest[chunk.host] = max(group.lines[-1][1] for group in chunk.groups)
             cursors.update(chunk.cursors)
+            lines += chunk.count
             nbytes += chunk.nbytes
             if chunk.finished is not None:
                 finished.append(chunk.finished)
-        await self.sink.write(records)
+        await self.sink.write(groups)
         if self.state is not None:
             await self.state.acommit(cursors, self.sink.position(), finished)
         self.pipeline.delivered.update(cursors)
@@ -221,7 +223,7 @@ class _Writer:
         for host, ns in newest.items():
             stats = self.pipeline.stats(host)
             stats.last_ns = ns if stats.last_ns is None else max(stats.last_ns, ns)
-        self.lines += len(records)
+        self.lines += lines
         self.bytes += nbytes
         self.batches += 1
 

@@ -1,7 +1,9 @@
 """Where records go: a JSONL file (exactly once), stdout (at least once), a Python callable.
 
-A sink's ``write`` returns when the batch is as durable as the sink promises; only then does
-the runner commit the batch's cursors (see the commit protocol in :mod:`ctrproto.ingest.state`).
+A sink's ``write`` takes a batch as :class:`~.records.Lines` groups (the file and stdout sinks
+encode them straight to JSONL; the callable gets :class:`~.records.Record` objects) and returns
+when the batch is as durable as the sink promises; only then does the runner commit the batch's
+cursors (see the commit protocol in :mod:`ctrproto.ingest.state`).
 ``position()`` is the output length to commit with them: the file sink's length, which a restart
 cuts the file back to; None for sinks that cannot be cut back.
 """
@@ -16,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from ..errors import DockerException
-from .records import Record, encode
+from .records import Lines, Record, encode_batch
 from .state import claim
 
 
@@ -34,7 +36,7 @@ class OutputMismatchError(DockerException):
 class Sink(Protocol):
     """What the runner writes batches to."""
 
-    async def write(self, batch: list[Record]) -> None:
+    async def write(self, batch: list[Lines]) -> None:
         """Deliver the batch; return when it is as durable as the sink guarantees."""
 
     def position(self) -> int | None:
@@ -89,10 +91,10 @@ class FileSink:
     def position(self) -> int:
         return self._position
 
-    async def write(self, batch: list[Record]) -> None:
-        if not batch:
+    async def write(self, batch: list[Lines]) -> None:
+        data = encode_batch(batch)
+        if not data:
             return
-        data = b"".join([encode(record) for record in batch])
         async with self._lock:
             await self._settle()
             # The write and the fsync wait for the disk: in a worker thread, the loop keeps
@@ -156,10 +158,10 @@ class StdoutSink:
     def position(self) -> int | None:
         return None
 
-    async def write(self, batch: list[Record]) -> None:
-        if not batch:
+    async def write(self, batch: list[Lines]) -> None:
+        data = encode_batch(batch)
+        if not data:
             return
-        data = b"".join([encode(record) for record in batch])
         async with self._lock:
             if self._closed:
                 raise ValueError("write to a closed StdoutSink")
@@ -194,9 +196,10 @@ class CallableSink:
     def position(self) -> int | None:
         return None
 
-    async def write(self, batch: list[Record]) -> None:
-        if batch:
-            await self._fn(batch)
+    async def write(self, batch: list[Lines]) -> None:
+        records = [record for group in batch for record in group.records()]
+        if records:
+            await self._fn(records)
 
     async def close(self) -> None:
         return None

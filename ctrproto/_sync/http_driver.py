@@ -30,6 +30,10 @@ from ..protocol.response import ResponseState
 from ..transport.base import Stream
 from .connection_pool import ConnectionPool
 
+#: Reads under this make the wait of a gathering body longer, over GATHER_LESS shorter.
+GATHER_MORE = 4 * 1024
+GATHER_LESS = 16 * 1024
+
 #: What a hijacked exchange gives back: the raw stream, the head, the bytes read past the head.
 Hijacked = tuple[Stream, ResponseHead, bytes]
 
@@ -52,11 +56,13 @@ class Response(ResponseState[Stream]):
         """Body payload pieces as they arrive, in order, without re-chunking; each step reads
         the network at most once, so a slow consumer holds the daemon back.
 
-        ``gather``: after a read that came back less than half full, wait that many seconds
-        (once its pieces were consumed) before the next read, so that a body the daemon writes
-        in small pieces - a followed log - is read in fewer, larger reads: a follower of many
-        streams trades milliseconds of delay for much less CPU.
+        ``gather``: the longest wait, in seconds, between reads that come back short, so that a
+        body the daemon writes in small pieces - a followed log - is read in fewer, larger reads
+        (a follower of many streams trades milliseconds of delay for much less CPU).  The wait
+        adapts: it doubles after a read under 4 KiB, up to ``gather``, and halves after one over
+        16 KiB, down to 1/32 of it; a read over 16 KiB (a backlog) is followed at once.
         """
+        wait = gather / 32
         short = False
         try:
             while True:
@@ -67,9 +73,14 @@ class Response(ResponseState[Stream]):
                 if self._complete:
                     return
                 if short and self._stream is not None:
-                    backend.gather_reads(self._stream, gather)
+                    backend.gather_reads(self._stream, wait)
                 taken = self._read_more()
-                short = gather > 0 and taken < READ_SIZE // 2
+                if gather > 0:
+                    short = taken <= GATHER_LESS
+                    if taken < GATHER_MORE:
+                        wait = min(gather, wait * 2)
+                    elif taken > GATHER_LESS:
+                        wait = max(gather / 32, wait / 2)
         except BaseException:  # abandoned, failed or cancelled: the framing is now unknown
             self.close()
             raise

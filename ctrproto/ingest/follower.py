@@ -51,11 +51,12 @@ STREAMS = ("stdout", "stderr")
 #: re-reading (and dropping) up to a second of the other stream on a reconnect - instead of
 #: re-reading the whole log each time a container that writes to one stream only reconnects.
 FLOOR_MARGIN_NS = 1_000_000_000
-#: After a short read, how long a follower leaves its stream unread so that the next read takes
-#: what the daemon wrote meanwhile at once: the daemon writes a followed log a frame or a few at
-#: a time, and a read per write costs most of the ingester's CPU (see benchmarks/RESULTS.md).
-#: A few milliseconds of delay, against a delivery budget of a second.
-READ_GATHER_S = 0.005
+#: The longest a follower leaves its stream unread after a short read, so that the next read
+#: takes what the daemon wrote meanwhile at once: the daemon writes a followed log a frame or a
+#: few at a time, and a read per write costs most of the ingester's CPU (see
+#: benchmarks/RESULTS.md).  The wait adapts (``aiter_raw``): ~3 ms while a backlog is read,
+#: this long for a stream that trickles; a tenth of a second against a delivery budget of one.
+READ_GATHER_S = 0.1
 
 
 def with_floors(cursors: dict[str, Cursor | None]) -> dict[str, Cursor | None]:

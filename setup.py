@@ -19,13 +19,15 @@ BUILD_ERRORS = (CCompilerError, ExecError, PlatformError, OSError)
 EXTENSIONS = [
     ("ctrproto.protocol._demux", os.path.join("ext", "_demux.pyx")),
     ("ctrproto.protocol._chunked", os.path.join("ext", "_chunked.pyx")),
+    ("ctrproto.ingest._hotpath", os.path.join("ext", "_hotpath.pyx")),
 ]
 
 
 def _warn(reason: object) -> None:
     bar = "*" * 75
     print(
-        f"\n{bar}\nWARNING: the compiled accelerators (demuxer, chunked framing) could not be "
+        f"\n{bar}\nWARNING: the compiled accelerators (demuxer, chunked framing, ingest "
+        "hot path) could not be "
         "built:\n"
         f"  {reason}\nctrproto is installed with their pure-Python twins instead "
         f"(same behaviour, slower).\n{bar}\n",

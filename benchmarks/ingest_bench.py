@@ -10,7 +10,8 @@ Four parts, all against one daemon in one run:
    ctrproto's ``logs(stream=True, timestamps=True)``, one task per container on ctrproto's
    asyncio client, and the Go CLI (``docker logs -t`` per container, in parallel).  Each reader
    is its own process: its CPU (user+sys) and peak RSS come from ``wait4``; interpreter start-up
-   is included for every Python reader alike.  The ingester's wall is until its stats line
+   is included for every Python reader alike, and also measured alone (a filter that matches
+   nothing) for the "net of start-up" column.  The ingester's wall is until its stats line
    (``--stats-json`` every 20 ms) says every line was written and committed.
 2. **Scaling**: the same with 1, 5, 10, 25 and 50 of those containers: throughput vs containers
    (the plot).
@@ -64,7 +65,7 @@ class Run:
 
     @property
     def us_per_line(self) -> float:
-        return self.cpu / self.lines * 1e6
+        return self.cpu / max(self.lines, 1) * 1e6
 
 
 # ------------------------------------------------------------------------------ processes
@@ -203,6 +204,13 @@ def stored_logs(
     runs: list[Run] = []
     n = len(ids)
     label = fleet.label("stored")
+    # Start-up and shut-down alone (a filter no container matches), to show the per-line cost
+    # net of them as well: the cheapest of three runs, per reader.
+    nothing = fleet.label("nothing")
+    for _ in range(3):
+        runs.append(ingester(host, nothing, 0, 0, scratch))
+        for mode in ("ctrproto", "ctrproto.aio", "docker-py"):
+            runs.append(python_reader(mode, host, nothing, 0))
     for _ in range(reps):  # interleaved: a slow moment of the machine hits every reader
         runs.append(ingester(host, label, n * lines, n, scratch))
         for mode in ("ctrproto", "ctrproto.aio", "docker-py"):
@@ -334,24 +342,31 @@ def stalled_sink(host: str, label: str, seconds: float, log_mb: float) -> dict[s
 
 
 def table(runs: list[Run], base: str) -> list[str]:
+    """Medians per reader; start-up runs (0 containers) give the "net" column."""
+    startup: dict[str, float] = {}
     by: dict[str, list[Run]] = {}
     for run in runs:
-        by.setdefault(run.reader, []).append(run)
+        if run.containers == 0:
+            startup[run.reader] = min(startup.get(run.reader, run.cpu), run.cpu)
+        else:
+            by.setdefault(run.reader, []).append(run)
     floor = by[base]
     floor_wall = statistics.median(r.wall for r in floor)
     floor_cpu = statistics.median(r.us_per_line for r in floor)
     out = [
-        "| reader | wall s (median) | lines/s | client CPU µs/line | peak RSS MB |"
-        f" wall vs {base} | CPU vs {base} |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| reader | wall s (median) | lines/s | client CPU µs/line | net of start-up |"
+        f" start-up CPU s | peak RSS MB | wall vs {base} | CPU vs {base} |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for reader, rs in by.items():
         wall = statistics.median(r.wall for r in rs)
         cpu = statistics.median(r.us_per_line for r in rs)
+        start = startup.get(reader)
+        net = "-" if start is None else f"{cpu - start / rs[0].lines * 1e6:.2f}"
         out.append(
-            f"| {reader} | {wall:.2f} | {rs[0].lines / wall:,.0f} | {cpu:.2f} |"
-            f" {max(r.rss_mb for r in rs):.0f} | {wall / floor_wall:.2f}x"
-            f" | {cpu / floor_cpu:.2f}x |"
+            f"| {reader} | {wall:.2f} | {rs[0].lines / wall:,.0f} | {cpu:.2f} | {net} |"
+            f" {'-' if start is None else f'{start:.2f}'} | {max(r.rss_mb for r in rs):.0f} |"
+            f" {wall / floor_wall:.2f}x | {cpu / floor_cpu:.2f}x |"
         )
     return out
 
@@ -416,7 +431,10 @@ def main(argv: list[str]) -> int:
             if "scaling" not in skip:
                 scaled = scaling(args.docker_host, fleet, args.lines, scratch)
                 if "stored" not in skip:
-                    scaled += [r for r in stored if r.reader in {x.reader for x in scaled}]
+                    scaled += [
+                        r for r in stored
+                        if r.containers and r.reader in {x.reader for x in scaled}
+                    ]
                 results["scaling"] = [r.__dict__ for r in scaled]
                 plot(scaled, args.out / "ingest-scaling.png")
             if "stall" not in skip:

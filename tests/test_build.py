@@ -21,7 +21,9 @@ import setuptools
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
-FALLBACK_MESSAGE = "the compiled accelerators (demuxer, chunked framing) could not be built"
+FALLBACK_MESSAGE = (
+    "the compiled accelerators (demuxer, chunked framing, ingest hot path) could not be built"
+)
 COPY_IGNORE = shutil.ignore_patterns(
     "__pycache__", "*.so", "*.pyd", "*.c", "*.egg-info", "build", "dist", ".*"
 )
@@ -129,6 +131,6 @@ def test_wheel_with_a_failing_compiler_is_pure_python(tmp_path: Path) -> None:
 def test_wheel_with_cython_carries_the_extension(tmp_path: Path) -> None:
     pytest.importorskip("Cython")
     wheel, _ = _build_wheel(sys.executable, _source_copy(tmp_path), tmp_path / "out")
-    for module in ("_demux", "_chunked"):
-        built = [n for n in _contents(wheel) if n.startswith(f"ctrproto/protocol/{module}.")]
+    for module in ("protocol/_demux", "protocol/_chunked", "ingest/_hotpath"):
+        built = [n for n in _contents(wheel) if n.startswith(f"ctrproto/{module}.")]
         assert built and built[0].endswith((".so", ".pyd")), _contents(wheel)

@@ -9,6 +9,7 @@ Exit status: 0 after a clean stop (SIGTERM/SIGINT: everything read is written an
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from .state import StateStore
 
 PROG = "ctrproto"
 DEFAULT_STATE = "ctrproto-ingest.db"
+#: The cyclic collector's first-generation threshold in the ingester process (default 700).
+GC_THRESHOLD = 50_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sink = FileSink(args.output, state.load().committed_length)
             except (OSError, DockerException) as exc:
                 _fail(f"ctrproto ingest: --output {args.output!r}: {exc}")
+        # Every line is a few short-lived tuples, all acyclic; at the default threshold (700
+        # allocations) the cyclic collector runs thousands of times a second over them (~9% of
+        # the CPU, measured with perf).  This process is ours: collect far less often.
+        gc.set_threshold(GC_THRESHOLD, 50, 100)
         try:
             ingest_sync(
                 hosts, filters, sink, state, from_=args.from_,

@@ -26,6 +26,9 @@ import json
 import re
 from dataclasses import dataclass
 
+from .hotpath import encode_plain
+from .hotpath_py import MID, PLAIN, Line
+
 __all__ = ["Line", "Lines", "Record", "encode", "encode_batch", "parse_timestamp", "since_param"]
 
 _NS = 1_000_000_000
@@ -37,10 +40,6 @@ _NS = 1_000_000_000
 # may hold lone surrogates that UTF-8 cannot encode.
 _esc_text = json.encoder.encode_basestring
 _esc_ascii = json.encoder.encode_basestring_ascii
-
-
-#: One assembled line: (the daemon's timestamp string, epoch ns, text without newline, partial).
-Line = tuple[str, int, bytes, bool]
 
 
 @dataclass(slots=True)
@@ -125,12 +124,6 @@ def _prefix(key: tuple[str, str, str, str, str]) -> bytes:
     return head
 
 
-# Bytes that stand for themselves inside a JSON string: printable ASCII but '"' and '\\'.
-# ``raw.translate(None, _PLAIN)`` deletes them; an empty result means "nothing to escape", the
-# common case, which is then copied into the output without decoding or escaping.
-_PLAIN = bytes(c for c in range(0x20, 0x7F) if c not in (0x22, 0x5C))
-
-
 def encode(record: Record) -> bytes:
     """The record as one JSON object followed by ``b"\\n"`` (one JSONL line).
 
@@ -143,9 +136,6 @@ def encode(record: Record) -> bytes:
     return _encode_one(head, record.time, record.line, record.partial, _labels(record.labels))
 
 
-_MID = b'","line":"'
-_END = b'"}\n'
-_END_PARTIAL = b'","partial":true}\n'
 
 
 def encode_batch(groups: list[Lines]) -> bytes:
@@ -160,10 +150,9 @@ def encode_batch(groups: list[Lines]) -> bytes:
         lines, labels = group.lines, group.labels
         # A line's time is a timestamp the assembler parsed (digits and punctuation), so only
         # the text can need escaping: one check for the whole group.
-        if labels is None and not b"".join([x for _, _, x, _ in lines]).translate(None, _PLAIN):
-            quote = head + b'"'
-            for time, _, raw, partial in lines:
-                add(quote + time.encode() + _MID + raw + (_END_PARTIAL if partial else _END))
+        plain = None if labels is not None else encode_plain(head + b'"', lines)
+        if plain is not None:
+            add(plain)
         else:
             extras = _labels(labels)
             for time, _, raw, partial in lines:
@@ -175,8 +164,8 @@ def _encode_one(head: bytes, time: str, raw: bytes, partial: bool, labels: bytes
     extra = (b',"partial":true' if partial else b"") + labels
     if time.isascii():
         time_b = time.encode()
-        if not raw.translate(None, _PLAIN) and not time_b.translate(None, _PLAIN):
-            return b"".join((head, b'"', time_b, _MID, raw, b'"', extra, b"}\n"))
+        if not raw.translate(None, PLAIN) and not time_b.translate(None, PLAIN):
+            return b"".join((head, b'"', time_b, MID, raw, b'"', extra, b"}\n"))
     try:
         text = raw.decode()
         b64 = ""

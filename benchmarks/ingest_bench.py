@@ -47,6 +47,7 @@ from ctrproto.ingest.records import parse_timestamp
 HERE = Path(__file__).resolve().parent
 CLIENTS = HERE / "_ingest_clients.py"
 SCALES = (1, 5, 10, 25, 50)
+INGEST_LIMIT_S = 600.0  # an ingester that has not written everything by then failed
 PAD = "x" * 86  # "%08d " + PAD + "\n" = 96 bytes of text, ~100 with the frame's stream byte
 
 
@@ -122,9 +123,11 @@ def ingester(host: str, label: str, want: int, containers: int, scratch: Path) -
     )
     assert proc.stderr is not None
     wall = None
-    for line in proc.stderr:
+    for line in proc.stderr:  # a stats line every 20 ms
         if line.startswith("{") and json.loads(line)["lines"] >= want:
             wall = time.perf_counter() - start
+            break
+        if time.perf_counter() - start > INGEST_LIMIT_S:
             break
     proc.send_signal(signal.SIGTERM)
     proc.stderr.read()
@@ -219,9 +222,10 @@ def stored_logs(
     return runs
 
 
-def scaling(host: str, fleet: Fleet, lines: int, scratch: Path) -> list[Run]:
+def scaling(host: str, fleet: Fleet, count: int, lines: int, scratch: Path) -> list[Run]:
+    """Each scale below ``count`` (the stored part's runs are the point at ``count``)."""
     runs = []
-    for n in SCALES[:-1]:
+    for n in [n for n in SCALES if n < count]:
         label = fleet.label(f"s{n}")
         runs.append(ingester(host, label, n * lines, n, scratch))
         for mode in ("ctrproto", "docker-py"):
@@ -429,7 +433,7 @@ def main(argv: list[str]) -> int:
                 results["stored"] = [r.__dict__ for r in stored]
                 print("\n".join(table(stored, "ctrproto")), flush=True)
             if "scaling" not in skip:
-                scaled = scaling(args.docker_host, fleet, args.lines, scratch)
+                scaled = scaling(args.docker_host, fleet, args.containers, args.lines, scratch)
                 if "stored" not in skip:
                     scaled += [
                         r for r in stored

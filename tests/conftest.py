@@ -95,6 +95,15 @@ def registry(tb: dict[str, str]) -> Registry:
         pytest.fail(f"the testbed's env.json has no {exc} (re-run scripts/testbed up)")
 
 
+@pytest.fixture(scope="session")
+def nats_url(tb: dict[str, str]) -> str:
+    """The testbed's private ``nats-server -js`` (issue 13), ``nats://127.0.0.1:<port>``."""
+    url = tb.get("CTRPROTO_TESTBED_NATS", "")
+    if not url.startswith("nats://127.0.0.1:"):
+        pytest.fail("the testbed's env.json has no NATS server (re-run scripts/testbed up)")
+    return url
+
+
 @pytest.fixture
 def api(docker_host: str) -> Iterator[APIClient]:
     client = APIClient(base_url=docker_host, timeout=60)

@@ -238,3 +238,33 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
     w = World(request.param)
     yield w
     w.close()
+
+
+# ---------------------------------------------------------------- ingest fixtures
+
+
+@pytest.fixture
+def tag() -> str:
+    """A fresh label value: the containers of one ingest test."""
+    return f"ing{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def ingest_labels(test_labels: dict[str, str], tag: str) -> dict[str, str]:
+    return {**test_labels, "ctrproto.ingest-test": tag}
+
+
+@pytest.fixture
+def start_writer(
+    api: APIClient, make_container: Callable[..., str], ingest_labels: dict[str, str]
+) -> Callable[..., str]:
+    def start(
+        command: list[str], tty: bool = False, run: bool = True, driver: str = "json-file"
+    ) -> str:
+        host_config = api.create_host_config(network_mode="none", log_config={"Type": driver})
+        cid = make_container(command, labels=ingest_labels, tty=tty, host_config=host_config)
+        if run:
+            api.start(cid)
+        return cid
+
+    return start

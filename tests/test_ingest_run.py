@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -108,32 +107,6 @@ def check_against_daemon(
             have = got.get((cid, stream), [])
             assert len(have) == len(want), (cid[:12], stream, len(have), len(want))
             assert have == want, (cid[:12], stream)
-
-
-@pytest.fixture
-def tag() -> str:
-    return f"ing{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def ingest_labels(test_labels: dict[str, str], tag: str) -> dict[str, str]:
-    return {**test_labels, "ctrproto.ingest-test": tag}
-
-
-@pytest.fixture
-def start_writer(
-    api: APIClient, make_container: Callable[..., str], ingest_labels: dict[str, str]
-) -> Callable[..., str]:
-    def start(
-        command: list[str], tty: bool = False, run: bool = True, driver: str = "json-file"
-    ) -> str:
-        host_config = api.create_host_config(network_mode="none", log_config={"Type": driver})
-        cid = make_container(command, labels=ingest_labels, tty=tty, host_config=host_config)
-        if run:
-            api.start(cid)
-        return cid
-
-    return start
 
 
 class Ingester:

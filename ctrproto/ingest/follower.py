@@ -270,7 +270,10 @@ class _Reader:
             else:
                 return
         f = self.follower
-        self.groups.append(Lines(f.host, f.container_id, f.name, f.image, stream, f.labels, lines))
+        before = self.cursors[stream]
+        self.groups.append(
+            Lines(f.host, f.container_id, f.name, f.image, stream, f.labels, lines, before)
+        )
         self.count += len(lines)
         # cursor.advance over the lines, with one Cursor made at the end instead of one per line
         # (the same rule: a later instant restarts the count, an equal one adds to it, an

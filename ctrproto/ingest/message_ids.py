@@ -35,6 +35,13 @@ class StreamIds:
         self._count = 0 if start is None else start[2]
         self._behind = 0
 
+    def follows(self, start: tuple[str, int, int] | None) -> bool:
+        """Whether lines starting after ``start`` continue the lines numbered so far (a
+        sink re-numbers from ``start`` when not: a follower resumed somewhere else)."""
+        if start is None:
+            return self._ns == -1
+        return (start[1], start[2]) == (self._ns, self._count)
+
     def ids(self, lines: list[Line]) -> list[str]:
         out = []
         key = self.key

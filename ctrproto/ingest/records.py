@@ -78,6 +78,9 @@ class Lines:
     stream: str
     labels: dict[str, str] | None
     lines: list[Line]
+    #: The stream's cursor (time, ns, count) before these lines (None: nothing delivered yet):
+    #: where a sink that numbers lines (:mod:`.message_ids`) starts counting.
+    before: tuple[str, int, int] | None = None
 
     def records(self) -> list[Record]:
         host, cid, name, image, stream, labels = (

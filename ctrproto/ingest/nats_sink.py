@@ -1,0 +1,145 @@
+"""A sink into NATS JetStream (``pip install ctrproto[nats]``): each record, as the same JSON
+object as a JSONL line, published to ``PREFIX.<host>.<container name>`` in one stream.
+
+Exactly once into the stream, through the stream's de-duplication: each message carries a
+``Nats-Msg-Id`` from :mod:`.message_ids` (the stream's key and the cursor after the line), so
+a batch published again after a crash - its cursors were not committed - is dropped by the
+server, as long as the replay comes within the stream's duplicate window (``duplicate_window``,
+10 minutes by default: an ingester down longer than that re-delivers the uncommitted tail).  A
+batch returns only when the server acknowledged every message of it; only then do the cursors
+advance.
+
+Subjects: a token is a host address or a container name with every character outside
+``[A-Za-z0-9_-]`` written as ``~XX`` per UTF-8 byte (so ``unix:///var/run/docker.sock`` is
+``unix~3A~2F~2F~2Fvar~2Frun~2Fdocker~2Esock``; ``~`` itself is ``~7E``; an empty name ``~~``):
+reversible, and never a ``.``, ``*`` or ``>``.
+
+The sink needs only "publish with an id, wait for the acks": a Kafka sink is the same shape
+(the id as the record key of an idempotent producer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import string
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import DockerException
+from .message_ids import StreamIds
+from .records import Lines, encode
+
+__all__ = ["NatsSink", "NatsSinkError", "parse_nats_output", "subject_token"]
+
+_SAFE = frozenset(string.ascii_letters + string.digits + "_-")
+DEFAULT_STREAM = "CTRPROTO_LOGS"
+
+
+class NatsSinkError(DockerException):
+    """The NATS output cannot be used: a bad address, no nats-py, or the server refused."""
+
+
+def subject_token(text: str) -> str:
+    """``text`` as one subject token (see the module docstring)."""
+    if not text:
+        return "~~"
+    out = []
+    for ch in text:
+        if ch in _SAFE:
+            out.append(ch)
+        else:
+            out.extend(f"~{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+    return "".join(out)
+
+
+def parse_nats_output(url: str) -> tuple[str, str]:
+    """``nats://HOST:PORT/PREFIX`` -> (server URL, subject prefix)."""
+    parts = urlsplit(url)
+    prefix = parts.path.strip("/")
+    if parts.scheme != "nats" or not parts.hostname or not prefix:
+        raise NatsSinkError(f"expected nats://HOST:PORT/PREFIX, not {url!r}")
+    if any(not token or set(token) - _SAFE for token in prefix.split(".")):
+        raise NatsSinkError(
+            f"the subject prefix {prefix!r} must be dot-separated tokens of [A-Za-z0-9_-]"
+        )
+    return f"nats://{parts.netloc}", prefix
+
+
+class NatsSink:
+    """Publishes batches to JetStream and waits for every ack (see the module docstring)."""
+
+    def __init__(
+        self, url: str, stream: str = DEFAULT_STREAM, duplicate_window: float = 600.0
+    ) -> None:
+        self.server, self.prefix = parse_nats_output(url)
+        self.stream = stream
+        self.duplicate_window = duplicate_window
+        self._nc: Any = None
+        self._js: Any = None
+        self._ids: dict[tuple[str, str, str], StreamIds] = {}
+        #: Messages the server acknowledged as duplicates (a replay after a crash).
+        self.duplicates = 0
+
+    def position(self) -> int | None:
+        return None
+
+    async def open(self) -> None:
+        """Connect and make sure the stream exists (created with ``PREFIX.>`` when absent)."""
+        try:
+            import nats
+            from nats.js.errors import NotFoundError
+        except ImportError as exc:
+            raise NatsSinkError(
+                "the NATS output needs nats-py: pip install ctrproto[nats]"
+            ) from exc
+        try:
+            self._nc = await nats.connect(self.server, connect_timeout=10, allow_reconnect=True)
+            self._js = self._nc.jetstream()
+            try:
+                await self._js.stream_info(self.stream)
+            except NotFoundError:
+                await self._js.add_stream(
+                    name=self.stream, subjects=[f"{self.prefix}.>"],
+                    duplicate_window=self.duplicate_window,
+                )
+        except NatsSinkError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - nats-py's errors: one ctrproto error
+            await self.close()
+            raise NatsSinkError(f"NATS at {self.server}: {exc}") from exc
+
+    async def write(self, batch: list[Lines]) -> None:
+        if self._js is None:
+            await self.open()
+        js = self._js
+        publishes = []
+        for group in batch:
+            key = (group.host, group.container_id, group.stream)
+            numbering = self._ids.get(key)
+            if numbering is None or not numbering.follows(group.before):
+                numbering = self._ids[key] = StreamIds(
+                    f"{group.host}|{group.container_id}|{group.stream}", group.before
+                )
+            subject = (
+                f"{self.prefix}.{subject_token(group.host)}."
+                f"{subject_token(group.container_name)}"
+            )
+            for record, msg_id in zip(group.records(), numbering.ids(group.lines), strict=True):
+                publishes.append(js.publish(
+                    subject, encode(record)[:-1], headers={"Nats-Msg-Id": msg_id}
+                ))
+        if not publishes:
+            return
+        try:
+            acks = await asyncio.gather(*publishes)
+        except Exception as exc:  # noqa: BLE001 - not acknowledged: the cursors stay
+            raise NatsSinkError(f"publishing to {self.stream} failed: {exc}") from exc
+        self.duplicates += sum(1 for ack in acks if ack.duplicate)
+
+    async def close(self) -> None:
+        nc, self._nc, self._js = self._nc, None, None
+        if nc is not None:
+            try:
+                await nc.drain()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                await nc.close()

@@ -1,0 +1,142 @@
+"""The JetStream sink against the testbed's nats-server and daemon (issue 13, first part):
+every line once in the stream, in order per container stream, also when a batch that was
+published is replayed because its cursors were never committed (a crash between the acks and
+the commit)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from test_ingest_run import check_against_daemon, expected_lines, writer
+
+from ctrproto import APIClient
+from ctrproto.ingest import StateStore, ingest
+from ctrproto.ingest.nats_sink import NatsSink, NatsSinkError, parse_nats_output, subject_token
+from ctrproto.ingest.records import Lines
+
+pytestmark = pytest.mark.daemon
+
+
+def test_subject_tokens_are_safe_and_reversible() -> None:
+    assert subject_token("web-1_a") == "web-1_a"
+    assert subject_token("unix:///var/run/docker.sock") == (
+        "unix~3A~2F~2F~2Fvar~2Frun~2Fdocker~2Esock"
+    )
+    assert subject_token("a.b*c>d~ é") == "a~2Eb~2Ac~3Ed~7E~20~C3~A9"
+    assert subject_token("") == "~~"
+
+
+def test_bad_nats_outputs_are_named() -> None:
+    assert parse_nats_output("nats://127.0.0.1:4222/logs.prod") == (
+        "nats://127.0.0.1:4222", "logs.prod"
+    )
+    for bad in ("nats://127.0.0.1:4222", "http://h:1/p", "nats://h:1/a..b", "nats://h:1/a*"):
+        with pytest.raises(NatsSinkError):
+            parse_nats_output(bad)
+
+
+class _CrashAfterPublish:
+    """The NATS sink, but the ``at``-th batch fails AFTER the server acked it: as if the
+    process died between the acks and the commit."""
+
+    def __init__(self, sink: NatsSink, at: int) -> None:
+        self.sink, self.at, self.calls = sink, at, 0
+
+    def position(self) -> int | None:
+        return None
+
+    async def write(self, batch: list[Lines]) -> None:
+        await self.sink.write(batch)
+        self.calls += 1
+        if self.calls == self.at:
+            raise RuntimeError("crashed after the acks")
+
+    async def close(self) -> None:
+        await self.sink.close()
+
+
+async def _messages(url: str, stream: str) -> list[dict[str, Any]]:
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        count = (await js.stream_info(stream)).state.messages
+        return [json.loads((await js.get_msg(stream, seq)).data) for seq in range(1, count + 1)]
+    finally:
+        await nc.close()
+
+
+async def _drop_stream(url: str, stream: str) -> None:
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().delete_stream(stream)
+    finally:
+        await nc.close()
+
+
+def test_every_line_once_in_the_stream_across_a_replayed_batch(
+    api: APIClient, docker_host: str, nats_url: str, start_writer: Callable[..., str],
+    tag: str, tmp_path: Path,
+) -> None:
+    cids = [start_writer(writer(f"{tag}-{n}", 40, pause="0")) for n in range(2)]
+    for cid in cids:
+        api.wait(cid, timeout=60)
+    want = sum(len(expected_lines(api, cid, s)) for cid in cids for s in ("stdout", "stderr"))
+    stream = f"CTRPROTO_TEST_{uuid.uuid4().hex[:8].upper()}"
+    output = f"{nats_url}/t{tag}"
+    state = StateStore(str(tmp_path / "state.db"))
+
+    async def run(sink: Any, enough: Callable[[], bool]) -> None:
+        stop = asyncio.Event()
+
+        async def watch() -> None:
+            while not enough():
+                await asyncio.sleep(0.05)
+            stop.set()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await ingest([docker_host], {"label": [f"ctrproto.ingest-test={tag}"]}, sink, state,
+                         stop=stop, batch_records=16)
+        finally:
+            watcher.cancel()
+
+    async def main() -> list[dict[str, Any]]:
+        try:
+            crashing = _CrashAfterPublish(NatsSink(output, stream=stream), at=1)
+            with pytest.raises(RuntimeError, match="after the acks"):
+                await run(crashing, lambda: False)
+            published = len(await _messages(nats_url, stream))
+            assert 0 < published <= want  # in the stream, and no cursor committed for it
+            sink = NatsSink(output, stream=stream)
+            done = asyncio.Event()
+
+            async def poll() -> None:
+                while len(await _messages(nats_url, stream)) < want:
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(0.5)  # anything extra would arrive now
+                done.set()
+
+            poller = asyncio.create_task(poll())
+            try:
+                await run(sink, done.is_set)
+            finally:
+                poller.cancel()
+            # The first batch went out again and the server dropped every message of it.
+            assert sink.duplicates >= published
+            return await _messages(nats_url, stream)
+        finally:
+            await _drop_stream(nats_url, stream)
+
+    try:
+        records = asyncio.run(asyncio.wait_for(main(), 120))
+    finally:
+        state.close()
+    check_against_daemon(api, cids, records)
+    assert {r["container_id"] for r in records} == set(cids)

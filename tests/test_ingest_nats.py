@@ -6,7 +6,12 @@ the commit)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -140,3 +145,54 @@ def test_every_line_once_in_the_stream_across_a_replayed_batch(
         state.close()
     check_against_daemon(api, cids, records)
     assert {r["container_id"] for r in records} == set(cids)
+
+
+def test_the_cli_writes_into_jetstream(
+    api: APIClient, docker_host: str, nats_url: str, start_writer: Callable[..., str],
+    tag: str, tmp_path: Path,
+) -> None:
+    """``ctrproto ingest --output nats://.../PREFIX --nats-stream NAME``: every line of the
+    containers in the stream, in order; SIGTERM ends it with status 0."""
+    cid = start_writer(writer(tag, 30, pause="0"))
+    api.wait(cid, timeout=60)
+    want = sum(len(expected_lines(api, cid, s)) for s in ("stdout", "stderr"))
+    stream = f"CTRPROTO_TEST_{uuid.uuid4().hex[:8].upper()}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ctrproto.ingest", "ingest", "--host", docker_host,
+         "--filter", f"label=ctrproto.ingest-test={tag}", "--state", str(tmp_path / "s.db"),
+         "--output", f"{nats_url}/t{tag}", "--nats-stream", stream],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        records: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 60
+        while len(records) < want and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with contextlib.suppress(Exception):  # the stream appears with the first batch
+                records = asyncio.run(_messages(nats_url, stream))
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        records = asyncio.run(_messages(nats_url, stream))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        asyncio.run(_drop_stream(nats_url, stream))
+    check_against_daemon(api, [cid], records)
+    subjects = {r["container_name"] for r in records}
+    assert len(subjects) == 1
+
+
+def test_the_cli_names_a_bad_nats_output(tmp_path: Path) -> None:
+    for output, why in (
+        ("nats://127.0.0.1:1/p", "NATS at nats://127.0.0.1:1"),
+        ("nats://127.0.0.1:4222", "nats://HOST:PORT/PREFIX"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "ctrproto.ingest", "ingest", "--host", "unix:///nonexistent",
+             "--state", str(tmp_path / "s.db"), "--output", output],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode in (1, 2) and why in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from ..errors import DockerException
+from .nats_sink import DEFAULT_STREAM as DEFAULT_NATS_STREAM
+from .nats_sink import NatsSink, NatsSinkError
 from .runner import client_for, ingest_sync
 from .sinks import FileSink, Sink, StdoutSink
 from .state import StateStore
@@ -89,7 +91,13 @@ def parser() -> argparse.ArgumentParser:
         help=f"SQLite file holding the cursors (default: {DEFAULT_STATE})",
     )
     sub.add_argument(
-        "--output", default="-", metavar="PATH|-", help="JSONL file, or - for stdout (default)"
+        "--output", default="-", metavar="PATH|-|nats://HOST:PORT/PREFIX",
+        help="JSONL file, - for stdout (default), or NATS JetStream (pip install ctrproto[nats])",
+    )
+    sub.add_argument(
+        "--nats-stream", default=DEFAULT_NATS_STREAM, metavar="NAME",
+        help=f"the JetStream stream of a nats:// output (default: {DEFAULT_NATS_STREAM}; "
+        "created with the subjects PREFIX.> when absent)",
     )
     sub.add_argument(
         "--from", dest="from_", choices=("start", "now"), default="start",
@@ -132,6 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sink: Sink
         if args.output == "-":
             sink = StdoutSink()
+        elif args.output.startswith("nats://"):
+            try:
+                sink = NatsSink(args.output, stream=args.nats_stream)
+            except NatsSinkError as exc:
+                _fail(f"ctrproto ingest: --output {args.output!r}: {exc}")
         else:
             try:
                 state.bind_output(args.output)

@@ -93,7 +93,16 @@ class NatsSink:
                 "the NATS output needs nats-py: pip install ctrproto[nats]"
             ) from exc
         try:
-            self._nc = await nats.connect(self.server, connect_timeout=10, allow_reconnect=True)
+            # nats-py retries a first connection for minutes: a server that is not there is
+            # said at once instead (reconnects later, to a restarted server, are its own).
+            parts = urlsplit(self.server)
+            _, probe = await asyncio.wait_for(
+                asyncio.open_connection(parts.hostname, parts.port or 4222), 10
+            )
+            probe.close()
+            self._nc = await nats.connect(
+                self.server, connect_timeout=10, allow_reconnect=True, max_reconnect_attempts=-1
+            )
             self._js = self._nc.jetstream()
             try:
                 await self._js.stream_info(self.stream)

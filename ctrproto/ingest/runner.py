@@ -82,6 +82,9 @@ async def ingest(
     if max_line_bytes < 1:
         raise ValueError(f"max_line_bytes must be positive, not {max_line_bytes}")
     stop = stop or asyncio.Event()
+    opening = getattr(sink, "open", None)
+    if opening is not None:  # a sink with a connection (NATS): a bad one fails now, not later
+        await opening()
     pipeline = Pipeline(
         asyncio.Queue(QUEUE_CHUNKS), max_line_bytes=max_line_bytes, labels=labels,
         from_now=from_ == "now",

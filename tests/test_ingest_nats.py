@@ -24,6 +24,7 @@ from test_ingest_run import check_against_daemon, expected_lines, writer
 from ctrproto import APIClient
 from ctrproto.ingest import StateStore, ingest
 from ctrproto.ingest.nats_sink import NatsSink, NatsSinkError, parse_nats_output, subject_token
+from ctrproto.ingest.nats_state import NatsStateStore
 from ctrproto.ingest.records import Lines
 
 pytestmark = pytest.mark.daemon
@@ -77,6 +78,14 @@ async def _messages(url: str, stream: str) -> list[dict[str, Any]]:
         await nc.close()
 
 
+async def _drop_bucket(url: str, bucket: str) -> None:
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().delete_key_value(bucket)
+    finally:
+        await nc.close()
+
+
 async def _drop_stream(url: str, stream: str) -> None:
     nc = await nats.connect(url)
     try:
@@ -85,17 +94,24 @@ async def _drop_stream(url: str, stream: str) -> None:
         await nc.close()
 
 
+@pytest.mark.parametrize("where", ["sqlite", "nats"])
 def test_every_line_once_in_the_stream_across_a_replayed_batch(
     api: APIClient, docker_host: str, nats_url: str, start_writer: Callable[..., str],
-    tag: str, tmp_path: Path,
+    tag: str, tmp_path: Path, where: str,
 ) -> None:
+    """With the cursors in SQLite, or in a JetStream bucket (each run a new store object, as an
+    ingester restarted on another machine)."""
     cids = [start_writer(writer(f"{tag}-{n}", 40, pause="0")) for n in range(2)]
     for cid in cids:
         api.wait(cid, timeout=60)
     want = sum(len(expected_lines(api, cid, s)) for cid in cids for s in ("stdout", "stderr"))
     stream = f"CTRPROTO_TEST_{uuid.uuid4().hex[:8].upper()}"
     output = f"{nats_url}/t{tag}"
-    state = StateStore(str(tmp_path / "state.db"))
+    sqlite = StateStore(str(tmp_path / "state.db"))
+    bucket = f"T{tag}"
+
+    def state() -> Any:
+        return sqlite if where == "sqlite" else NatsStateStore(f"{nats_url}/{bucket}")
 
     async def run(sink: Any, enough: Callable[[], bool]) -> None:
         stop = asyncio.Event()
@@ -107,8 +123,8 @@ def test_every_line_once_in_the_stream_across_a_replayed_batch(
 
         watcher = asyncio.create_task(watch())
         try:
-            await ingest([docker_host], {"label": [f"ctrproto.ingest-test={tag}"]}, sink, state,
-                         stop=stop, batch_records=16)
+            await ingest([docker_host], {"label": [f"ctrproto.ingest-test={tag}"]}, sink,
+                         state(), stop=stop, batch_records=16)
         finally:
             watcher.cancel()
 
@@ -135,31 +151,44 @@ def test_every_line_once_in_the_stream_across_a_replayed_batch(
                 poller.cancel()
             # The first batch went out again and the server dropped every message of it.
             assert sink.duplicates >= published
+            if where == "nats":  # the cursors are in the bucket, for a third ingester
+                kept = NatsStateStore(f"{nats_url}/{bucket}")
+                loaded = await kept.aload()
+                await kept.arelease()
+                assert {(k[1], k[2]) for k in loaded.cursors} == {
+                    (cid, s) for cid in cids for s in ("stdout", "stderr")
+                }
+                assert set(loaded.containers) == {(docker_host, cid) for cid in cids}
             return await _messages(nats_url, stream)
         finally:
             await _drop_stream(nats_url, stream)
+            if where == "nats":
+                await _drop_bucket(nats_url, bucket)
 
     try:
         records = asyncio.run(asyncio.wait_for(main(), 120))
     finally:
-        state.close()
+        sqlite.close()
     check_against_daemon(api, cids, records)
     assert {r["container_id"] for r in records} == set(cids)
 
 
+@pytest.mark.parametrize("where", ["sqlite", "nats"])
 def test_the_cli_writes_into_jetstream(
     api: APIClient, docker_host: str, nats_url: str, start_writer: Callable[..., str],
-    tag: str, tmp_path: Path,
+    tag: str, tmp_path: Path, where: str,
 ) -> None:
-    """``ctrproto ingest --output nats://.../PREFIX --nats-stream NAME``: every line of the
-    containers in the stream, in order; SIGTERM ends it with status 0."""
+    """``ctrproto ingest --output nats://.../PREFIX --nats-stream NAME`` with an SQLite or a
+    ``nats://`` state: every line of the containers in the stream, in order; SIGTERM ends it
+    with status 0."""
     cid = start_writer(writer(tag, 30, pause="0"))
     api.wait(cid, timeout=60)
     want = sum(len(expected_lines(api, cid, s)) for s in ("stdout", "stderr"))
     stream = f"CTRPROTO_TEST_{uuid.uuid4().hex[:8].upper()}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "ctrproto.ingest", "ingest", "--host", docker_host,
-         "--filter", f"label=ctrproto.ingest-test={tag}", "--state", str(tmp_path / "s.db"),
+         "--filter", f"label=ctrproto.ingest-test={tag}",
+         "--state", str(tmp_path / "s.db") if where == "sqlite" else f"{nats_url}/B{tag}",
          "--output", f"{nats_url}/t{tag}", "--nats-stream", stream],
         stderr=subprocess.PIPE,
     )
@@ -179,6 +208,8 @@ def test_the_cli_writes_into_jetstream(
             proc.kill()
             proc.wait()
         asyncio.run(_drop_stream(nats_url, stream))
+        if where == "nats":
+            asyncio.run(_drop_bucket(nats_url, f"B{tag}"))
     check_against_daemon(api, [cid], records)
     subjects = {r["container_name"] for r in records}
     assert len(subjects) == 1
@@ -196,3 +227,9 @@ def test_the_cli_names_a_bad_nats_output(tmp_path: Path) -> None:
         )
         assert done.returncode in (1, 2) and why in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "ctrproto.ingest", "ingest", "--host", "unix:///nonexistent",
+         "--state", "nats://127.0.0.1:4222/B", "--output", str(tmp_path / "out.jsonl")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2 and "cannot keep a file output" in done.stderr, done.stderr

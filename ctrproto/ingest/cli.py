@@ -18,9 +18,10 @@ from typing import NoReturn
 from ..errors import DockerException
 from .nats_sink import DEFAULT_STREAM as DEFAULT_NATS_STREAM
 from .nats_sink import NatsSink, NatsSinkError
+from .nats_state import NatsStateStore
 from .runner import client_for, ingest_sync
 from .sinks import FileSink, Sink, StdoutSink
-from .state import StateStore
+from .state import StateError, StateStore
 
 PROG = "ctrproto"
 DEFAULT_STATE = "ctrproto-ingest.db"
@@ -87,8 +88,9 @@ def parser() -> argparse.ArgumentParser:
         help="container filter, repeatable (label=app=web, label=k, name=web, status=running)",
     )
     sub.add_argument(
-        "--state", default=DEFAULT_STATE, metavar="PATH",
-        help=f"SQLite file holding the cursors (default: {DEFAULT_STATE})",
+        "--state", default=DEFAULT_STATE, metavar="PATH|nats://HOST:PORT/BUCKET",
+        help=f"SQLite file holding the cursors (default: {DEFAULT_STATE}), or "
+        "nats://HOST:PORT/BUCKET: a JetStream key-value bucket (with a nats:// or - output)",
     )
     sub.add_argument(
         "--output", default="-", metavar="PATH|-|nats://HOST:PORT/PREFIX",
@@ -132,10 +134,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             client_for(host).close()
         except DockerException as exc:
             _fail(f"ctrproto ingest: --host {host!r}: {exc}")
+    if args.state.startswith("nats://"):
+        if args.output != "-" and not args.output.startswith("nats://"):
+            _fail(
+                "ctrproto ingest: a nats:// --state cannot keep a file output's length with "
+                "its cursors: use a nats:// or - --output, or an SQLite --state"
+            )
+        try:
+            nats_state = NatsStateStore(args.state)
+        except StateError as exc:
+            _fail(f"ctrproto ingest: --state {args.state!r}: {exc}")
+        return _run(args, hosts, filters, nats_state)
     try:
         state = StateStore(args.state)
     except Exception as exc:  # noqa: BLE001 - sqlite3 and StateError: one line either way
         _fail(f"ctrproto ingest: --state {args.state!r}: {exc}")
+    return _run(args, hosts, filters, state)
+
+
+def _run(
+    args: argparse.Namespace,
+    hosts: list[str | None],
+    filters: dict[str, list[str]],
+    state: StateStore | NatsStateStore,
+) -> int:
     try:
         sink: Sink
         if args.output == "-":
@@ -146,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except NatsSinkError as exc:
                 _fail(f"ctrproto ingest: --output {args.output!r}: {exc}")
         else:
+            assert isinstance(state, StateStore)  # main() refuses a file with a NATS state
             try:
                 state.bind_output(args.output)
                 sink = FileSink(args.output, state.load().committed_length)

@@ -27,7 +27,7 @@ from .cursor import Cursor
 from .flow import Backoff, Pipeline
 from .follower import STREAMS, Follower, daemon_now
 from .records import parse_timestamp
-from .state import StateStore
+from .state import CursorStore
 
 log = logging.getLogger("ctrproto.ingest")
 
@@ -45,7 +45,7 @@ class HostWatcher:
         host: str,
         client: AsyncAPIClient,
         filters: Mapping[str, Sequence[str]],
-        state: StateStore | None = None,
+        state: CursorStore | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.host = host

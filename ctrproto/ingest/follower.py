@@ -40,7 +40,7 @@ from .assembly import Line, LineAssembler
 from .cursor import Cursor, Resume
 from .flow import Backoff, Chunk, CursorKey, Pipeline
 from .records import Lines, parse_timestamp
-from .state import StateStore
+from .state import CursorStore
 
 log = logging.getLogger("ctrproto.ingest")
 
@@ -81,7 +81,7 @@ class Follower:
         client: AsyncAPIClient,
         host: str,
         container_id: str,
-        state: StateStore | None = None,
+        state: CursorStore | None = None,
         start: Cursor | None = None,
     ) -> None:
         self.pipeline = pipeline

@@ -32,7 +32,7 @@ from .discovery import HostWatcher
 from .flow import Chunk, ContainerKey, CursorKey, Pipeline
 from .records import Lines
 from .sinks import Sink
-from .state import StateStore
+from .state import CursorStore
 
 log = logging.getLogger("ctrproto.ingest")
 
@@ -56,7 +56,7 @@ async def ingest(
     hosts: Sequence[str | None],
     filters: Mapping[str, Sequence[str]],
     sink: Sink,
-    state: StateStore | None = None,
+    state: CursorStore | None = None,
     from_: str = "start",
     max_line_bytes: int = 1 << 20,
     labels: bool = False,
@@ -129,6 +129,9 @@ async def ingest(
             for watcher in watchers:
                 await watcher.client.aclose()
             await sink.close()
+            release = getattr(state, "arelease", None)
+            if release is not None:
+                await release()
 
 
 def ingest_sync(*args: Any, **kwargs: Any) -> None:
@@ -161,7 +164,7 @@ class _Writer:
         self,
         pipeline: Pipeline,
         sink: Sink,
-        state: StateStore | None,
+        state: CursorStore | None,
         batch_records: int,
         batch_wait: float,
     ) -> None:

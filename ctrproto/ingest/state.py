@@ -47,7 +47,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from ..errors import DockerException
 from .cursor import Cursor
@@ -140,6 +140,25 @@ class LoadedState(NamedTuple):
     cursors: dict[CursorKey, Cursor]
     committed_length: int | None
     containers: dict[ContainerKey, KnownContainer]
+
+
+class CursorStore(Protocol):
+    """What the ingester's loop needs of a state: :class:`StateStore` (SQLite) and
+    :class:`~.nats_state.NatsStateStore` (a JetStream bucket).  A store with an ``arelease``
+    coroutine has it awaited when the loop ends."""
+
+    async def aload(self) -> LoadedState: ...
+
+    async def acommit(
+        self,
+        cursors: Mapping[CursorKey, Cursor],
+        output_length: int | None,
+        finished: Iterable[ContainerKey] = (),
+    ) -> None: ...
+
+    async def anote_container(
+        self, host: str, container_id: str, name: str, image: str
+    ) -> None: ...
 
 
 class StateStore:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from ..errors import DockerException
 from .message_ids import StreamIds
+from .nats_connection import connect, disconnect
 from .records import Lines, encode
 
 __all__ = ["NatsSink", "NatsSinkError", "parse_nats_output", "subject_token"]
@@ -86,23 +87,9 @@ class NatsSink:
     async def open(self) -> None:
         """Connect and make sure the stream exists (created with ``PREFIX.>`` when absent)."""
         try:
-            import nats
+            self._nc = await connect(self.server, NatsSinkError)
             from nats.js.errors import NotFoundError
-        except ImportError as exc:
-            raise NatsSinkError(
-                "the NATS output needs nats-py: pip install ctrproto[nats]"
-            ) from exc
-        try:
-            # nats-py retries a first connection for minutes: a server that is not there is
-            # said at once instead (reconnects later, to a restarted server, are its own).
-            parts = urlsplit(self.server)
-            _, probe = await asyncio.wait_for(
-                asyncio.open_connection(parts.hostname, parts.port or 4222), 10
-            )
-            probe.close()
-            self._nc = await nats.connect(
-                self.server, connect_timeout=10, allow_reconnect=True, max_reconnect_attempts=-1
-            )
+
             self._js = self._nc.jetstream()
             try:
                 await self._js.stream_info(self.stream)
@@ -147,8 +134,4 @@ class NatsSink:
 
     async def close(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
-        if nc is not None:
-            try:
-                await nc.drain()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                await nc.close()
+        await disconnect(nc)

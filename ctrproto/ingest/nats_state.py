@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .cursor import Cursor
+from .nats_connection import connect, disconnect
 from .state import ContainerKey, CursorKey, KnownContainer, LoadedState, StateError
 
 __all__ = ["NatsStateStore", "parse_nats_state"]
@@ -58,19 +59,9 @@ class NatsStateStore:
         if self._kv is not None:
             return self._kv
         try:
-            import nats
+            self._nc = await connect(self.server, StateError)
             from nats.js.errors import BucketNotFoundError
-        except ImportError as exc:
-            raise StateError("a NATS state needs nats-py: pip install ctrproto[nats]") from exc
-        try:
-            parts = urlsplit(self.server)  # said at once, not after nats-py's retries
-            _, probe = await asyncio.wait_for(
-                asyncio.open_connection(parts.hostname, parts.port or 4222), 10
-            )
-            probe.close()
-            self._nc = await nats.connect(
-                self.server, connect_timeout=10, allow_reconnect=True, max_reconnect_attempts=-1
-            )
+
             js = self._nc.jetstream()
             try:
                 self._kv = await js.key_value(self.bucket)
@@ -148,11 +139,7 @@ class NatsStateStore:
     async def arelease(self) -> None:
         """Close the connection (the ingester's loop is ending); a later use reconnects."""
         nc, self._nc, self._kv = self._nc, None, None
-        if nc is not None:
-            try:
-                await nc.drain()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                await nc.close()
+        await disconnect(nc)
 
     def close(self) -> None:
         """Nothing to do outside a loop (the connection went with :meth:`arelease`)."""

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from ..errors import DockerException
 from .message_ids import StreamIds
 from .nats_connection import connect, disconnect
-from .records import Lines, encode
+from .records import Lines, encode_batch
 
 __all__ = ["NatsSink", "NatsSinkError", "parse_nats_output", "subject_token"]
 
@@ -120,10 +120,10 @@ class NatsSink:
                 f"{self.prefix}.{subject_token(group.host)}."
                 f"{subject_token(group.container_name)}"
             )
-            for record, msg_id in zip(group.records(), numbering.ids(group.lines), strict=True):
-                publishes.append(js.publish(
-                    subject, encode(record)[:-1], headers={"Nats-Msg-Id": msg_id}
-                ))
+            # One JSONL line per record (JSON never holds a raw newline): the file sink's encoder.
+            payloads = encode_batch([group])[:-1].split(b"\n")
+            for payload, msg_id in zip(payloads, numbering.ids(group.lines), strict=True):
+                publishes.append(js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id}))
         if not publishes:
             return
         try:

@@ -65,7 +65,6 @@ class Record:
     labels: dict[str, str] | None = None
 
 
-
 @dataclass(slots=True)
 class Lines:
     """Consecutive lines of ONE container stream, with what every record of them shares: the
@@ -110,6 +109,10 @@ _PREFIX_CACHE_MAX = 4096
 
 
 def _prefix(key: tuple[str, str, str, str, str]) -> bytes:
+    """The escaped start of the object for (host, id, name, image, stream), cached."""
+    head = _prefixes.get(key)
+    if head is not None:
+        return head
     host, cid, name, image, stream = key
     text = (
         '{"host":' + _esc_ascii(host)
@@ -135,10 +138,9 @@ def encode(record: Record) -> bytes:
     (only when true) and ``labels`` (only when not None).
     """
     key = (record.host, record.container_id, record.container_name, record.image, record.stream)
-    head = _prefixes.get(key) or _prefix(key)
-    return _encode_one(head, record.time, record.line, record.partial, _labels(record.labels))
-
-
+    return _encode_one(
+        _prefix(key), record.time, record.line, record.partial, _labels(record.labels)
+    )
 
 
 def encode_batch(groups: list[Lines]) -> bytes:
@@ -146,10 +148,9 @@ def encode_batch(groups: list[Lines]) -> bytes:
     out: list[bytes] = []
     add = out.append
     for group in groups:
-        key = (group.host, group.container_id, group.container_name, group.image, group.stream)
-        head = _prefixes.get(key)
-        if head is None:
-            head = _prefix(key)
+        head = _prefix(
+            (group.host, group.container_id, group.container_name, group.image, group.stream)
+        )
         lines, labels = group.lines, group.labels
         # A line's time is a timestamp the assembler parsed (digits and punctuation), so only
         # the text can need escaping: one check for the whole group.

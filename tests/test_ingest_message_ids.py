@@ -4,11 +4,11 @@ has not seen)."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ctrproto.ingest.cursor import Cursor, Resume, advance
-from ctrproto.ingest.message_ids import StreamIds
+from ctrproto.ingest.message_ids import INSTANTS, StreamIds
 from ctrproto.ingest.records import Line
 
 BASE = 1_796_167_036_000_000_000
@@ -46,6 +46,7 @@ def test_ids_never_repeat_along_a_stream(steps: list[int], cuts: list[int]) -> N
 
 @settings(max_examples=300, deadline=None)
 @given(steps=steps, commit=st.integers(0, 59))
+@example(steps=[0, 1, 1, -3, 1], commit=0)  # a line behind the cursor, at the cursor's instant
 def test_a_replay_from_a_committed_cursor_repeats_the_ids(steps: list[int], commit: int) -> None:
     """Delivered up to line ``commit``, committed, crashed: the restart asks the daemon from the
     cursor (lines at or after its instant, in log order), drops what Resume says was delivered,
@@ -65,6 +66,13 @@ def test_a_replay_from_a_committed_cursor_repeats_the_ids(steps: list[int], comm
             kept.append((i, line))
     got = StreamIds("h:c:stdout", cursor).ids([line for _, line in kept])
     assert got == [want[i] for i, _ in kept]
-    # and nothing kept was delivered before the commit, unless stamped before the cursor
-    # (the documented limit of a clock stepping back)
+    # and nothing kept was delivered before the commit
     assert all(i > commit for i, _ in kept)
+
+
+def test_old_instants_are_forgotten_beyond_the_bound() -> None:
+    """Memory per stream is bounded: only the last INSTANTS timestamps keep their index."""
+    ids = StreamIds("k", None)
+    ids.ids([(f"t{n}", n, b"x", False) for n in range(INSTANTS + 10)])
+    assert len(ids._seen) == INSTANTS
+    assert ids.ids([(f"t{INSTANTS + 9}", INSTANTS + 9, b"y", False)]) == [f"k:{INSTANTS + 9}:1"]

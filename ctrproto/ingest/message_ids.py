@@ -1,23 +1,32 @@
 """Message ids that make a replay after a crash idempotent on a bus that de-duplicates by id
 (JetStream's ``Nats-Msg-Id``, Kafka's idempotent keys).
 
-A line's id is its stream's key and the cursor *after* it (:func:`~.cursor.advance`'s rule:
-the latest timestamp and how many lines carried it), plus, for a line stamped before that
-cursor (a clock that stepped back: the cursor does not move), how many such lines came since it
-last moved.  Along one stream these ids never repeat: the cursors of lines that move it only
-grow, and the others are numbered behind the one they follow.  A replay resumes at a committed
-cursor and the daemon returns the same lines after it in the same order, so every replayed line
-gets the id it had: the bus drops it.  (Lines stamped before a committed cursor are not returned
-on resume at all - the limit :mod:`.cursor` describes - so they cannot collide either.)
+A line's id is its stream's key, its timestamp (epoch ns) and its index among the lines of that
+stream carrying exactly that timestamp: the issue's "(host, container, stream, timestamp, index
+at that timestamp)".  Numbering starts from the cursor the follower resumed at, whose count IS
+the index the next line at its instant gets.  Along one stream these ids never repeat.  A replay
+resumes at a committed cursor; the daemon returns every line at or after its instant in the
+same order, and every line at an instant after the cursor is returned with all the lines at that
+instant before it, so each replayed line gets the id it had and the bus drops it.  The one
+exception is the limit :mod:`.cursor` describes: a line stamped *before* the committed cursor (a
+clock that stepped back) that was not yet delivered may be numbered differently on a replay, and
+is lost like it is for every other sink.
+
+Memory: the indexes of the last :data:`INSTANTS` timestamps of a stream are kept; a line that
+steps back further than that to exactly the nanosecond of an older line would repeat its id.
 
 Pure code (no I/O).
 """
 
 from __future__ import annotations
 
+from .cursor import Cursor, advance
 from .records import Line
 
-__all__ = ["StreamIds"]
+__all__ = ["INSTANTS", "StreamIds"]
+
+#: How many distinct timestamps per stream keep their index (a stream's recent instants).
+INSTANTS = 4096
 
 
 class StreamIds:
@@ -27,33 +36,32 @@ class StreamIds:
     committed or handed-on cursor the follower resumed at; None: nothing delivered yet).
     """
 
-    __slots__ = ("key", "_ns", "_count", "_behind")
+    __slots__ = ("key", "_cursor", "_seen")
 
     def __init__(self, key: str, start: tuple[str, int, int] | None) -> None:
         self.key = key
-        self._ns = -1 if start is None else start[1]
-        self._count = 0 if start is None else start[2]
-        self._behind = 0
+        #: Where the stream stands (:func:`~.cursor.advance`), to tell whether a group follows.
+        self._cursor: Cursor | None = None if start is None else Cursor(*start)
+        #: Timestamp -> how many lines carrying it were numbered (insertion order: oldest first).
+        self._seen: dict[int, int] = {} if start is None else {start[1]: start[2]}
 
     def follows(self, start: tuple[str, int, int] | None) -> bool:
         """Whether lines starting after ``start`` continue the lines numbered so far (a
         sink re-numbers from ``start`` when not: a follower resumed somewhere else)."""
-        if start is None:
-            return self._ns == -1
-        return (start[1], start[2]) == (self._ns, self._count)
+        cursor = self._cursor
+        if start is None or cursor is None:
+            return start is None and cursor is None
+        return (start[1], start[2]) == (cursor.time_ns, cursor.count)
 
     def ids(self, lines: list[Line]) -> list[str]:
         out = []
-        key = self.key
-        ns, count, behind = self._ns, self._count, self._behind
-        for _, line_ns, _, _ in lines:
-            if line_ns > ns:
-                ns, count, behind = line_ns, 1, 0
-            elif line_ns == ns:
-                count += 1
-                behind = 0
-            else:
-                behind += 1
-            out.append(f"{key}:{ns}:{count}:{behind}")
-        self._ns, self._count, self._behind = ns, count, behind
+        key, seen, cursor = self.key, self._seen, self._cursor
+        for time, ns, _, _ in lines:
+            index = seen.pop(ns, 0)  # re-inserted: the newest instant
+            seen[ns] = index + 1
+            if len(seen) > INSTANTS:
+                del seen[next(iter(seen))]
+            cursor = advance(cursor, time, ns)
+            out.append(f"{key}:{ns}:{index}")
+        self._cursor = cursor
         return out

@@ -13,21 +13,23 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 import pytest
-from test_ingest_run import check_against_daemon, expected_lines, writer
+from test_ingest_run import check_against_daemon, expected_lines, ingest_until, writer
 
 from ctrproto import APIClient
-from ctrproto.ingest import StateStore, ingest
+from ctrproto.ingest import StateStore
 from ctrproto.ingest.nats_sink import NatsSink, NatsSinkError, parse_nats_output, subject_token
 from ctrproto.ingest.nats_state import NatsStateStore
 from ctrproto.ingest.records import Lines
 
 pytestmark = pytest.mark.daemon
+
+T = TypeVar("T")
 
 
 def test_subject_tokens_are_safe_and_reversible() -> None:
@@ -68,30 +70,29 @@ class _CrashAfterPublish:
         await self.sink.close()
 
 
-async def _messages(url: str, stream: str) -> list[dict[str, Any]]:
+async def _jetstream(url: str, action: Callable[[Any], Awaitable[T]]) -> T:
+    """``action(jetstream context)`` on a connection of its own."""
     nc = await nats.connect(url)
     try:
-        js = nc.jetstream()
-        count = (await js.stream_info(stream)).state.messages
-        return [json.loads((await js.get_msg(stream, seq)).data) for seq in range(1, count + 1)]
+        return await action(nc.jetstream())
     finally:
         await nc.close()
+
+
+async def _messages(url: str, stream: str) -> list[dict[str, Any]]:
+    async def read(js: Any) -> list[dict[str, Any]]:
+        count = (await js.stream_info(stream)).state.messages
+        return [json.loads((await js.get_msg(stream, seq)).data) for seq in range(1, count + 1)]
+
+    return await _jetstream(url, read)
 
 
 async def _drop_bucket(url: str, bucket: str) -> None:
-    nc = await nats.connect(url)
-    try:
-        await nc.jetstream().delete_key_value(bucket)
-    finally:
-        await nc.close()
+    await _jetstream(url, lambda js: js.delete_key_value(bucket))
 
 
 async def _drop_stream(url: str, stream: str) -> None:
-    nc = await nats.connect(url)
-    try:
-        await nc.jetstream().delete_stream(stream)
-    finally:
-        await nc.close()
+    await _jetstream(url, lambda js: js.delete_stream(stream))
 
 
 @pytest.mark.parametrize("where", ["sqlite", "nats"])
@@ -114,19 +115,7 @@ def test_every_line_once_in_the_stream_across_a_replayed_batch(
         return sqlite if where == "sqlite" else NatsStateStore(f"{nats_url}/{bucket}")
 
     async def run(sink: Any, enough: Callable[[], bool]) -> None:
-        stop = asyncio.Event()
-
-        async def watch() -> None:
-            while not enough():
-                await asyncio.sleep(0.05)
-            stop.set()
-
-        watcher = asyncio.create_task(watch())
-        try:
-            await ingest([docker_host], {"label": [f"ctrproto.ingest-test={tag}"]}, sink,
-                         state(), stop=stop, batch_records=16)
-        finally:
-            watcher.cancel()
+        await ingest_until(docker_host, tag, sink, state(), enough, batch_records=16)
 
     async def main() -> list[dict[str, Any]]:
         try:

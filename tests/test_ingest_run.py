@@ -308,26 +308,33 @@ def test_from_now_skips_what_was_written_before(
 # ------------------------------------------------------------------------------ library API
 
 
+async def ingest_until(
+    docker_host: str, tag: str, sink: Any, state: Any, done: Callable[[], bool], **options: Any
+) -> None:
+    """The library's ``ingest`` over the containers labelled ``tag``, stopped once ``done()``."""
+    stop = asyncio.Event()
+
+    async def watch() -> None:
+        while not done():
+            await asyncio.sleep(0.05)
+        stop.set()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await ingest(
+            [docker_host], {"label": [f"ctrproto.ingest-test={tag}"]}, sink, state, stop=stop,
+            **options,
+        )
+    finally:
+        watcher.cancel()
+
+
 def _run_library(
     docker_host: str, tag: str, sink: Callable[[list[Record]], Any], state: StateStore | None,
     done: Callable[[], bool], **options: Any,
 ) -> None:
     async def main() -> None:
-        stop = asyncio.Event()
-
-        async def watch() -> None:
-            while not done():
-                await asyncio.sleep(0.05)
-            stop.set()
-
-        watcher = asyncio.create_task(watch())
-        try:
-            await ingest(
-                [docker_host], {"label": [f"ctrproto.ingest-test={tag}"]}, CallableSink(sink),
-                state, stop=stop, **options,
-            )
-        finally:
-            watcher.cancel()
+        await ingest_until(docker_host, tag, CallableSink(sink), state, done, **options)
 
     asyncio.run(asyncio.wait_for(main(), 120))
 

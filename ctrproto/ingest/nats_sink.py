@@ -2,10 +2,11 @@
 object as a JSONL line, published to ``PREFIX.<host>.<container name>`` in one stream.
 
 Exactly once into the stream, through the stream's de-duplication: each message carries a
-``Nats-Msg-Id`` from :mod:`.message_ids` (the stream's key and the cursor after the line), so
-a batch published again after a crash - its cursors were not committed - is dropped by the
-server, as long as the replay comes within the stream's duplicate window (``duplicate_window``,
-10 minutes by default: an ingester down longer than that re-delivers the uncommitted tail).  A
+``Nats-Msg-Id`` from :mod:`.message_ids` (the stream's key, the line's timestamp and its index
+at that timestamp), so a batch published again after a crash - its cursors were not
+committed - is dropped by the server, as long as the replay comes within the stream's duplicate
+window (``duplicate_window``, 10 minutes by default: an ingester down longer than that
+re-delivers the uncommitted tail).  A
 batch returns only when the server acknowledged every message of it; only then do the cursors
 advance.
 

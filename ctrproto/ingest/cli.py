@@ -12,6 +12,7 @@ import argparse
 import gc
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -20,6 +21,7 @@ from .nats_sink import DEFAULT_STREAM as DEFAULT_NATS_STREAM
 from .nats_sink import NatsSink, NatsSinkError
 from .nats_state import NatsStateStore
 from .runner import client_for, ingest_sync
+from .shard import GROUP_NAME
 from .sinks import FileSink, Sink, StdoutSink
 from .state import StateError, StateStore
 
@@ -59,6 +61,12 @@ def _positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
     return value
+
+
+def _group(text: str) -> str:
+    if not GROUP_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"a group name is made of [A-Za-z0-9_-]: {text!r}")
+    return text
 
 
 def _filter(text: str) -> tuple[str, str]:
@@ -109,6 +117,16 @@ def parser() -> argparse.ArgumentParser:
         "--max-line-bytes", type=_positive_int, default=1 << 20, metavar="N",
         help="longer lines are cut into records marked partial (default: 1 MiB)",
     )
+    sub.add_argument(
+        "--shard-group", type=_group, default=None, metavar="NAME",
+        help="share the --host list with the other ingesters of group NAME (same hosts, same "
+        "nats:// --state, a nats:// --output): each host read by one of them at a time",
+    )
+    sub.add_argument(
+        "--lease-ttl", type=_positive_float, default=10.0, metavar="S",
+        help="a shard group's lease time: a stopped ingester's hosts are taken over within "
+        "about S seconds (default: 10)",
+    )
     sub.add_argument("--labels", action="store_true", help="add each container's labels")
     sub.add_argument(
         "--stats-interval", type=_positive_float, default=None, metavar="S",
@@ -123,8 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="ctrproto ingest: %(message)s",
+        format="ctrproto ingest: %(asctime)s.%(msecs)03dZ %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
     )
+    for handler in logging.getLogger().handlers:  # UTC, as the daemons' timestamps
+        if handler.formatter is not None:
+            handler.formatter.converter = time.gmtime
     filters: dict[str, list[str]] = {}
     for key, value in args.filter:
         filters.setdefault(key, []).append(value)
@@ -134,6 +156,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             client_for(host).close()
         except DockerException as exc:
             _fail(f"ctrproto ingest: --host {host!r}: {exc}")
+    if args.shard_group is not None and not (
+        args.state.startswith("nats://") and args.output.startswith("nats://")
+    ):
+        _fail(
+            "ctrproto ingest: --shard-group needs a nats:// --state (the group's cursors and "
+            "leases) and a nats:// --output (its de-duplication makes a handover exactly once)"
+        )
+    if args.nats_stream != DEFAULT_NATS_STREAM and not args.output.startswith("nats://"):
+        _fail("ctrproto ingest: --nats-stream is for a nats:// --output")
     if args.state.startswith("nats://"):
         if args.output != "-" and not args.output.startswith("nats://"):
             _fail(
@@ -183,6 +214,7 @@ def _run(
                 hosts, filters, sink, state, from_=args.from_,
                 max_line_bytes=args.max_line_bytes, labels=args.labels,
                 stats_interval=args.stats_interval, stats_json=args.stats_json,
+                shard_group=args.shard_group, lease_ttl=args.lease_ttl,
             )
         except (OSError, DockerException) as exc:
             sys.stderr.write(f"ctrproto ingest: {exc}\n")

@@ -72,6 +72,51 @@ class Pipeline:
     max_line_bytes: int = 1 << 20
     labels: bool = False
     from_now: bool = False
+    #: The hosts this process may deliver for (None: all).  In a shard group, a host whose lease
+    #: is lost leaves the set at once: its chunks still queued are dropped, not written.
+    owned: set[str] | None = None
+    #: Chunks handed on and not yet written (or dropped), per host: a host handed over to
+    #: another ingester is released only once its count is back at 0.
+    pending: dict[str, int] = field(default_factory=dict)
+    _idle: dict[str, list[asyncio.Future[None]]] = field(default_factory=dict)
+
+    async def hand_on(self, chunk: Chunk) -> None:
+        """Put ``chunk`` on the queue (waiting while it is full), counted as pending."""
+        self.pending[chunk.host] = self.pending.get(chunk.host, 0) + 1
+        try:
+            await self.queue.put(chunk)
+        except BaseException:
+            self.settled([chunk])
+            raise
+
+    def settled(self, chunks: list[Chunk]) -> None:
+        """The writer is done with ``chunks`` (written or dropped)."""
+        for chunk in chunks:
+            left = self.pending[chunk.host] = self.pending[chunk.host] - 1
+            if left == 0:
+                for waiter in self._idle.pop(chunk.host, []):
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+    async def drained(self, host: str) -> None:
+        """Return once no chunk of ``host`` waits in the queue or in a batch being written."""
+        if not self.pending.get(host):
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._idle.setdefault(host, []).append(waiter)
+        await waiter
+
+    def owns(self, host: str) -> bool:
+        return self.owned is None or host in self.owned
+
+    def forget(self, host: str) -> None:
+        """Drop what this process knew of ``host``'s containers (another ingester read it
+        meanwhile; the state in the store is what counts when it is taken over again)."""
+        for table in (self.delivered, self.handed):
+            for key in [k for k in table if k[0] == host]:
+                del table[key]
+        self.known -= {k for k in self.known if k[0] == host}
+        self.finished -= {k for k in self.finished if k[0] == host}
 
     def cursor(self, key: CursorKey) -> Cursor | None:
         """Where a (re)started follower of ``key`` resumes: what was handed on, else what the

@@ -231,7 +231,7 @@ class Follower:
         finished: Any = None,
     ) -> None:
         self.pipeline.handed.update(cursors)
-        await self.pipeline.queue.put(Chunk(self.host, groups, cursors, count, nbytes, finished))
+        await self.pipeline.hand_on(Chunk(self.host, groups, cursors, count, nbytes, finished))
 
 
 class _Reader:

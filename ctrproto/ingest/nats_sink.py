@@ -8,7 +8,10 @@ committed - is dropped by the server, as long as the replay comes within the str
 window (``duplicate_window``, 10 minutes by default: an ingester down longer than that
 re-delivers the uncommitted tail).  A
 batch returns only when the server acknowledged every message of it; only then do the cursors
-advance.
+advance.  A batch that fails on a broken connection (a server restarting) is published again,
+whole and in order, on a new one (:class:`~.nats_connection.NatsLink`) for up to ``retry_for``
+seconds: the messages the server had are dropped as duplicates, so each container's lines stay
+in order in the stream.
 
 Subjects: a token is a host address or a container name with every character outside
 ``[A-Za-z0-9_-]`` written as ``~XX`` per UTF-8 byte (so ``unix:///var/run/docker.sock`` is
@@ -28,7 +31,7 @@ from urllib.parse import urlsplit
 
 from ..errors import DockerException
 from .message_ids import StreamIds
-from .nats_connection import connect, disconnect
+from .nats_connection import NatsLink
 from .records import Lines, encode_batch
 
 __all__ = ["NatsSink", "NatsSinkError", "parse_nats_output", "subject_token"]
@@ -71,13 +74,18 @@ class NatsSink:
     """Publishes batches to JetStream and waits for every ack (see the module docstring)."""
 
     def __init__(
-        self, url: str, stream: str = DEFAULT_STREAM, duplicate_window: float = 600.0
+        self,
+        url: str,
+        stream: str = DEFAULT_STREAM,
+        duplicate_window: float = 600.0,
+        retry_for: float = 300.0,
     ) -> None:
         self.server, self.prefix = parse_nats_output(url)
         self.stream = stream
         self.duplicate_window = duplicate_window
-        self._nc: Any = None
-        self._js: Any = None
+        self.retry_for = retry_for
+        self._link = NatsLink(self.server, NatsSinkError, f"publishing to {stream}")
+        self._opened = False
         self._ids: dict[tuple[str, str, str], StreamIds] = {}
         #: Messages the server acknowledged as duplicates (a replay after a crash).
         self.duplicates = 0
@@ -86,30 +94,32 @@ class NatsSink:
         return None
 
     async def open(self) -> None:
-        """Connect and make sure the stream exists (created with ``PREFIX.>`` when absent)."""
-        try:
-            self._nc = await connect(self.server, NatsSinkError)
-            from nats.js.errors import NotFoundError
+        """Connect and make sure the stream exists (created with ``PREFIX.>`` when absent); a
+        server that is not there, or refuses, is said now."""
+        from nats.js.errors import NotFoundError
 
-            self._js = self._nc.jetstream()
+        async def ensure(js: Any) -> None:
             try:
-                await self._js.stream_info(self.stream)
+                await js.stream_info(self.stream)
             except NotFoundError:
-                await self._js.add_stream(
+                await js.add_stream(
                     name=self.stream, subjects=[f"{self.prefix}.>"],
                     duplicate_window=self.duplicate_window,
                 )
+
+        try:
+            await self._link.retrying(ensure, retry_for=0)
         except NatsSinkError:
             raise
         except Exception as exc:  # noqa: BLE001 - nats-py's errors: one ctrproto error
             await self.close()
             raise NatsSinkError(f"NATS at {self.server}: {exc}") from exc
+        self._opened = True
 
     async def write(self, batch: list[Lines]) -> None:
-        if self._js is None:
+        if not self._opened:
             await self.open()
-        js = self._js
-        publishes = []
+        messages: list[tuple[str, bytes, str]] = []
         for group in batch:
             key = (group.host, group.container_id, group.stream)
             numbering = self._ids.get(key)
@@ -124,15 +134,31 @@ class NatsSink:
             # One JSONL line per record (JSON never holds a raw newline): the file sink's encoder.
             payloads = encode_batch([group])[:-1].split(b"\n")
             for payload, msg_id in zip(payloads, numbering.ids(group.lines), strict=True):
-                publishes.append(js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id}))
-        if not publishes:
+                messages.append((subject, payload, msg_id))
+        if not messages:
             return
+
+        async def publish(js: Any) -> list[Any]:
+            acks = await asyncio.gather(
+                *(
+                    js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+                    for subject, payload, msg_id in messages
+                ),
+                return_exceptions=True,
+            )
+            for ack in acks:  # every publish has ended: a retry starts from a clean slate
+                if isinstance(ack, BaseException):
+                    raise ack
+            return acks
+
         try:
-            acks = await asyncio.gather(*publishes)
-        except Exception as exc:  # noqa: BLE001 - not acknowledged: the cursors stay
+            acks = await self._link.retrying(publish, self.retry_for)
+        except NatsSinkError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - refused: not acknowledged, the cursors stay
             raise NatsSinkError(f"publishing to {self.stream} failed: {exc}") from exc
         self.duplicates += sum(1 for ack in acks if ack.duplicate)
 
     async def close(self) -> None:
-        nc, self._nc, self._js = self._nc, None, None
-        await disconnect(nc)
+        self._opened = False
+        await self._link.close()

@@ -11,6 +11,11 @@ a batch's cursors may have advanced and others not.  With the JetStream sink tha
 (the lines behind the older cursors are published again with the ids they had, and dropped by
 the stream); a file output needs its committed length to move with the cursors in one
 transaction, so this state refuses to hold one (use the SQLite state for files).
+
+A commit that fails on a broken connection (the server restarting) is made again on a new one
+for up to ``retry_for`` seconds (:class:`~.nats_connection.NatsLink`): a put of the same value
+twice is the same state.  :meth:`NatsStateStore.aload_host` reads one host's part, for an
+ingester of a shard group that takes a host over (:mod:`.shard`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .cursor import Cursor
-from .nats_connection import connect, disconnect
+from .nats_connection import NatsLink, kv_snapshot
 from .state import ContainerKey, CursorKey, KnownContainer, LoadedState, StateError
 
 __all__ = ["NatsStateStore", "parse_nats_state"]
@@ -48,46 +53,42 @@ class NatsStateStore:
     """Cursors and known containers in one KV bucket (created when absent); connects on the
     first use from the ingester's loop and lets go with :meth:`arelease`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, retry_for: float = 300.0) -> None:
         self.path = url
         self.server, self.bucket = parse_nats_state(url)
-        self._nc: Any = None
-        self._kv: Any = None
+        self.retry_for = retry_for
+        self.link = NatsLink(self.server, StateError, f"the NATS state {self.bucket}")
         self._containers: dict[ContainerKey, KnownContainer] = {}
 
-    async def _open(self) -> Any:
-        if self._kv is not None:
-            return self._kv
-        try:
-            self._nc = await connect(self.server, StateError)
-            from nats.js.errors import BucketNotFoundError
+    async def _call(self, operation: Any, retry_for: float | None = None) -> Any:
+        async def call(js: Any) -> Any:
+            return await operation(await self.link.key_value(js, self.bucket))
 
-            js = self._nc.jetstream()
-            try:
-                self._kv = await js.key_value(self.bucket)
-            except BucketNotFoundError:
-                self._kv = await js.create_key_value(bucket=self.bucket, history=1)
+        try:
+            return await self.link.retrying(
+                call, self.retry_for if retry_for is None else retry_for
+            )
         except StateError:
             raise
         except Exception as exc:  # noqa: BLE001 - nats-py's errors: one ctrproto error
-            await self.arelease()
             raise StateError(f"NATS state at {self.server}: {exc}") from exc
-        return self._kv
 
     async def aload(self) -> LoadedState:
-        kv = await self._open()
-        from nats.js.errors import NoKeysError
+        """Everything in the bucket (a server that is not there is said at once)."""
+        return await self._load(">", retry_for=0)
 
-        try:
-            keys = await kv.keys()
-        except NoKeysError:
-            keys = []
+    async def aload_host(self, host: str) -> LoadedState:
+        """The cursors and containers of one host, as they are now in the bucket."""
+        hexed = _host_key(host)
+        cursors = await self._load(f"c.{hexed}.>")
+        known = await self._load(f"k.{hexed}.>")
+        return LoadedState(cursors.cursors, None, known.containers)
+
+    async def _load(self, pattern: str, retry_for: float | None = None) -> LoadedState:
+        entries = await self._call(lambda kv: kv_snapshot(kv, pattern), retry_for)
         cursors: dict[CursorKey, Cursor] = {}
         containers: dict[ContainerKey, KnownContainer] = {}
-        for key in keys:
-            entry = await kv.get(key)
-            if entry.value is None:
-                continue
+        for key, entry in entries.items():
             value = json.loads(entry.value)
             kind, host_hex, *rest = key.split(".")
             host = bytes.fromhex(host_hex).decode("utf-8", "surrogatepass")
@@ -99,7 +100,7 @@ class NatsStateStore:
                 containers[(host, rest[0])] = KnownContainer(
                     value["name"], value["image"], bool(value["finished"])
                 )
-        self._containers = dict(containers)
+        self._containers.update(containers)
         return LoadedState(cursors, None, containers)
 
     async def acommit(
@@ -113,15 +114,14 @@ class NatsStateStore:
                 "a NATS state cannot hold a file's committed length: use it with a nats:// or "
                 "stdout output (the SQLite state for files)"
             )
-        kv = await self._open()
-        puts = [
-            kv.put(
-                f"c.{_host_key(host)}.{cid}.{stream}",
-                json.dumps({"time": c.time_str, "ns": c.time_ns, "count": c.count}).encode(),
-            )
+        values = {
+            f"c.{_host_key(host)}.{cid}.{stream}": json.dumps(
+                {"time": c.time_str, "ns": c.time_ns, "count": c.count}
+            ).encode()
             for (host, cid, stream), c in cursors.items()
-        ]
-        await asyncio.gather(*puts)
+        }
+        if values:
+            await self._call(lambda kv: _put_all(kv, values))
         for key in finished:  # after the cursors: a crash in between re-reads, never skips
             known = self._containers.get(key)
             if known is not None:
@@ -131,15 +131,23 @@ class NatsStateStore:
         await self._put_container((host, container_id), KnownContainer(name, image, False))
 
     async def _put_container(self, key: ContainerKey, known: KnownContainer) -> None:
-        kv = await self._open()
         value = {"name": known.name, "image": known.image, "finished": known.finished}
-        await kv.put(f"k.{_host_key(key[0])}.{key[1]}", json.dumps(value).encode())
+        values = {f"k.{_host_key(key[0])}.{key[1]}": json.dumps(value).encode()}
+        await self._call(lambda kv: _put_all(kv, values))
         self._containers[key] = known
 
     async def arelease(self) -> None:
         """Close the connection (the ingester's loop is ending); a later use reconnects."""
-        nc, self._nc, self._kv = self._nc, None, None
-        await disconnect(nc)
+        await self.link.close()
 
     def close(self) -> None:
         """Nothing to do outside a loop (the connection went with :meth:`arelease`)."""
+
+
+async def _put_all(kv: Any, values: Mapping[str, bytes]) -> None:
+    results = await asyncio.gather(
+        *(kv.put(key, value) for key, value in values.items()), return_exceptions=True
+    )
+    for result in results:  # every put has ended: a retry starts from a clean slate
+        if isinstance(result, BaseException):
+            raise result

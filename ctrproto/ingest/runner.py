@@ -30,7 +30,9 @@ from ..config import kwargs_from_env
 from .cursor import Cursor
 from .discovery import HostWatcher
 from .flow import Chunk, ContainerKey, CursorKey, Pipeline
+from .nats_state import NatsStateStore
 from .records import Lines
+from .shard import ShardMember
 from .sinks import Sink
 from .state import CursorStore
 
@@ -67,6 +69,8 @@ async def ingest(
     batch_records: int = 8192,
     batch_wait: float = 0.05,
     stats_stream: TextIO | None = None,
+    shard_group: str | None = None,
+    lease_ttl: float = 10.0,
 ) -> None:
     """Follow every container matching ``filters`` on every host into ``sink`` until ``stop``.
 
@@ -76,12 +80,18 @@ async def ingest(
     or ``"now"``.  Returns after ``stop`` was set and everything read was delivered and
     committed; a sink or state failure is raised (nothing after the last commit counts as
     delivered: the restart reads it again).
+
+    ``shard_group``: share the hosts with the other ingesters of that group (the same hosts,
+    the same :class:`~.nats_state.NatsStateStore`), each host read by one of them at a time
+    under a lease of ``lease_ttl`` seconds (:mod:`ctrproto.ingest.shard`).
     """
     if from_ not in ("start", "now"):
         raise ValueError(f"from_ must be 'start' or 'now', not {from_!r}")
     if max_line_bytes < 1:
         raise ValueError(f"max_line_bytes must be positive, not {max_line_bytes}")
     stop = stop or asyncio.Event()
+    if shard_group is not None and not isinstance(state, NatsStateStore):
+        raise ValueError("a shard group needs its cursors in a NATS state (NatsStateStore)")
     opening = getattr(sink, "open", None)
     if opening is not None:  # a sink with a connection (NATS): a bad one fails now, not later
         await opening()
@@ -89,35 +99,50 @@ async def ingest(
         asyncio.Queue(QUEUE_CHUNKS), max_line_bytes=max_line_bytes, labels=labels,
         from_now=from_ == "now",
     )
-    if state is not None:
-        loaded = await state.aload()
-        pipeline.delivered.update(loaded.cursors)
-        pipeline.known.update(loaded.containers)
-        pipeline.finished.update(k for k, c in loaded.containers.items() if c.finished)
-        if loaded.committed_length is None and sink.position() is not None:
-            # A fresh state: the output's length now is the starting point (see state.py).
-            await state.acommit({}, sink.position())
-    watchers = []
-    for host in hosts or [None]:
-        client = client_for(host)
-        watchers.append(HostWatcher(pipeline, client.daemon_url, client, filters, state))
+    readers = _Readers(pipeline, filters, state, hosts)
+    member: ShardMember | None = None
+    if shard_group is None:
+        if state is not None:
+            loaded = await state.aload()
+            pipeline.delivered.update(loaded.cursors)
+            pipeline.known.update(loaded.containers)
+            pipeline.finished.update(k for k, c in loaded.containers.items() if c.finished)
+            if loaded.committed_length is None and sink.position() is not None:
+                # A fresh state: the output's length now is the starting point (see state.py).
+                await state.acommit({}, sink.position())
+        for host in readers.addresses:
+            readers.start(host)
+    else:
+        assert isinstance(state, NatsStateStore)
+        pipeline.owned = set()
+        member = _shard_member(shard_group, lease_ttl, state, pipeline, readers)
     writer = _Writer(pipeline, sink, state, batch_records, batch_wait)
     writing = asyncio.create_task(writer.run(), name="ingest writer")
-    watching = [asyncio.create_task(w.run(), name=f"watch {w.host}") for w in watchers]
+    sharing = None
+    if member is not None:
+        sharing = asyncio.create_task(member.run(), name=f"shard {shard_group}")
     reporter = None
     if stats_interval:
-        stats = _Stats(pipeline, writer, watchers, stats_json, stats_stream or sys.stderr)
+        stats = _Stats(pipeline, writer, readers, stats_json, stats_stream or sys.stderr)
         reporter = asyncio.create_task(stats.run(stats_interval), name="ingest stats")
     stopping = asyncio.create_task(stop.wait())
     try:
-        done, _ = await asyncio.wait({stopping, writing}, return_when=asyncio.FIRST_COMPLETED)
+        waiting = {stopping, writing} | ({sharing} if sharing is not None else set())
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if writing in done:  # the sink or the state failed: nothing more can be delivered
             writing.result()
+        if sharing is not None and sharing in done:  # could not join the group
+            sharing.result()
     finally:
         stopping.cancel()
-        for task in watching:
-            task.cancel()
-        await asyncio.gather(*watching, return_exceptions=True)
+        if sharing is not None and member is not None:
+            sharing.cancel()
+            await asyncio.gather(sharing, return_exceptions=True)
+            if writing.done():
+                member.fence_all()
+            else:
+                await member.leave()  # hand every host over: drained, committed, released
+        await readers.stop_all()
         if reporter is not None:
             reporter.cancel()
             await asyncio.gather(reporter, return_exceptions=True)
@@ -126,12 +151,45 @@ async def ingest(
                 await pipeline.queue.put(None)  # after every queued chunk: write them, end
                 await writing
         finally:
-            for watcher in watchers:
-                await watcher.client.aclose()
             await sink.close()
             release = getattr(state, "arelease", None)
             if release is not None:
                 await release()
+
+
+def _shard_member(
+    group: str,
+    ttl: float,
+    state: NatsStateStore,
+    pipeline: Pipeline,
+    readers: _Readers,
+) -> ShardMember:
+    """The group membership whose leases start and stop this process's readers."""
+    owned = pipeline.owned
+    assert owned is not None
+
+    async def start(host: str) -> None:
+        loaded = await state.aload_host(host)
+        pipeline.forget(host)
+        pipeline.delivered.update(loaded.cursors)
+        pipeline.known.update(loaded.containers)
+        pipeline.finished.update(k for k, c in loaded.containers.items() if c.finished)
+        owned.add(host)
+        readers.start(host)
+
+    async def stop(host: str) -> None:
+        await readers.stop(host)
+        await pipeline.drained(host)  # everything read from it is written and committed
+        owned.discard(host)
+        pipeline.forget(host)
+
+    def fence(host: str) -> None:
+        owned.discard(host)  # from now on its queued chunks are dropped, not written
+        readers.cancel(host)
+
+    return ShardMember(
+        state.server, state.bucket, group, list(readers.addresses), ttl, start, stop, fence
+    )
 
 
 def ingest_sync(*args: Any, **kwargs: Any) -> None:
@@ -207,6 +265,14 @@ class _Writer:
             await self.deliver(chunks)
 
     async def deliver(self, chunks: list[Chunk]) -> None:
+        try:
+            await self._deliver([c for c in chunks if self.pipeline.owns(c.host)])
+        finally:
+            self.pipeline.settled(chunks)
+
+    async def _deliver(self, chunks: list[Chunk]) -> None:
+        if not chunks:
+            return
         groups: list[Lines] = []
         cursors: dict[CursorKey, Cursor] = {}
         finished: list[ContainerKey] = []
@@ -234,6 +300,60 @@ class _Writer:
         self.batches += 1
 
 
+class _Readers:
+    """The hosts this process reads: per host a client, its :class:`HostWatcher` and the
+    watcher's task, started and stopped as a whole (all at once, or by the shard leases)."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        filters: Mapping[str, Sequence[str]],
+        state: CursorStore | None,
+        hosts: Sequence[str | None],
+    ) -> None:
+        self.pipeline = pipeline
+        self.filters = filters
+        self.state = state
+        #: The daemon address each ``--host`` names (the key of its cursors and its lease).
+        self.addresses: dict[str, str | None] = {}
+        for host in hosts or [None]:
+            client = client_for(host)
+            self.addresses[client.daemon_url] = host
+            client.close()
+        self.watchers: dict[str, HostWatcher] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def start(self, host: str) -> None:
+        client = client_for(self.addresses[host])
+        watcher = HostWatcher(self.pipeline, host, client, self.filters, self.state)
+        self.watchers[host] = watcher
+        self._tasks[host] = asyncio.create_task(self._watch(watcher), name=f"watch {host}")
+
+    @staticmethod
+    async def _watch(watcher: HostWatcher) -> None:
+        try:
+            await watcher.run()
+        finally:
+            await watcher.client.aclose()
+
+    def cancel(self, host: str) -> None:
+        """Stop reading ``host`` now (its followers end at their next step)."""
+        self.watchers.pop(host, None)
+        task = self._tasks.pop(host, None)
+        if task is not None:
+            task.cancel()
+
+    async def stop(self, host: str) -> None:
+        """Stop reading ``host`` and wait until its followers have ended."""
+        task = self._tasks.get(host)
+        self.cancel(host)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def stop_all(self) -> None:
+        await asyncio.gather(*(self.stop(host) for host in list(self._tasks)))
+
+
 class _Stats:
     """The stats line on stderr every interval: rates since the last line, followers, lag."""
 
@@ -241,13 +361,13 @@ class _Stats:
         self,
         pipeline: Pipeline,
         writer: _Writer,
-        watchers: list[HostWatcher],
+        readers: _Readers,
         as_json: bool,
         stream: TextIO,
     ) -> None:
         self.pipeline = pipeline
         self.writer = writer
-        self.watchers = watchers
+        self.readers = readers
         self.as_json = as_json
         self.stream = stream
 
@@ -267,10 +387,10 @@ class _Stats:
     def report(self, lines_per_s: float, bytes_per_s: float) -> dict[str, Any]:
         wall_ns = time.time_ns()
         hosts = {}
-        for watcher in self.watchers:
-            stats = self.pipeline.stats(watcher.host)
+        for host in sorted(self.readers.watchers):
+            stats = self.pipeline.stats(host)
             lag = None if stats.last_ns is None else max(0.0, (wall_ns - stats.last_ns) / 1e9)
-            hosts[watcher.host] = {
+            hosts[host] = {
                 "containers": stats.followers,
                 "lag_s": None if lag is None else round(lag, 3),
                 "reconnects": stats.reconnects,

@@ -97,6 +97,13 @@ def test_the_library_refuses_a_shard_group_without_a_nats_state(tmp_path: Path) 
         state.close()
 
 
+def test_the_overlap_check_finds_two_owners_at_once() -> None:
+    """The oracle of the chaos run, on made-up spans: it must be able to fail."""
+    assert not _overlaps([("h", "a", 0.0, 5.0), ("h", "b", 5.0, 9.0), ("h", "a", 9.5, 12.0)])
+    assert _overlaps([("h", "a", 0.0, 10.0), ("h", "b", 3.0, 4.0), ("h", "c", 11.0, 12.0)])
+    assert not _overlaps([("h", "a", 0.0, 10.0), ("g", "b", 3.0, 4.0)])  # other hosts
+
+
 # ------------------------------------------------------------------------------ the chaos run
 
 

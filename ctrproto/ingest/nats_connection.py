@@ -94,6 +94,36 @@ def _say(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+async def retry(
+    operation: Callable[[], Awaitable[T]],
+    error: type[Exception],
+    where: str,
+    retry_for: float,
+    reset: Callable[[], Awaitable[None]],
+) -> T:
+    """``await operation()``; when the connection fails (or the server is not ready), ``await
+    reset()`` (drop the connection) and the whole operation again, with capped backoff, for up
+    to ``retry_for`` seconds - then ``error``.  ``error`` itself and a server's final answer
+    are raised at once.  ``operation`` must be safe to repeat."""
+    deadline = time.monotonic() + retry_for
+    backoff = Backoff(base=0.1, cap=2.0)
+    while True:
+        try:
+            return await operation()
+        except asyncio.CancelledError:
+            raise
+        except error:
+            raise
+        except Exception as exc:  # noqa: BLE001 - nats-py's and the socket's errors
+            if not _retryable(exc):
+                raise
+            await reset()
+            if time.monotonic() >= deadline:
+                raise error(f"{where}: {_say(exc)}") from exc
+            log.info("%s: %s; retrying", where, _say(exc))
+            await backoff.sleep()
+
+
 class NatsLink:
     """A server address and, while it works, one connection to it."""
 
@@ -136,26 +166,13 @@ class NatsLink:
     async def retrying(
         self, operation: Callable[[Any], Awaitable[T]], retry_for: float = 300.0
     ) -> T:
-        """``await operation(js)``; when the connection fails (or the server is not ready), a
-        new connection and the whole operation again, with capped backoff, for up to
-        ``retry_for`` seconds - then ``self.error``.  ``operation`` must be safe to repeat."""
-        deadline = time.monotonic() + retry_for
-        backoff = Backoff(base=0.1, cap=2.0)
-        while True:
-            try:
-                return await operation(await self.jetstream())
-            except asyncio.CancelledError:
-                raise
-            except self.error:
-                raise
-            except Exception as exc:  # noqa: BLE001 - nats-py's errors, sorted below
-                if not _retryable(exc):
-                    raise
-                await self.drop()
-                if time.monotonic() >= deadline:
-                    raise self.error(f"NATS at {self.server} ({self.what}): {_say(exc)}") from exc
-                log.info("NATS at %s (%s): %s; retrying", self.server, self.what, _say(exc))
-                await backoff.sleep()
+        """``await operation(js)``, retried (:func:`retry`) on a new connection."""
+
+        async def once() -> T:
+            return await operation(await self.jetstream())
+
+        return await retry(once, self.error, f"NATS at {self.server} ({self.what})",
+                           retry_for, self.drop)
 
     async def close(self) -> None:
         nc, self._nc = self._nc, None

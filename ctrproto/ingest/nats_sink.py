@@ -24,20 +24,23 @@ The sink needs only "publish with an id, wait for the acks": a Kafka sink is the
 
 from __future__ import annotations
 
-import asyncio
 import string
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import DockerException
 from .message_ids import StreamIds
-from .nats_connection import NatsLink
+from .nats_connection import NatsLink, retry
+from .nats_wire import Publisher, ServerRefused
 from .records import Lines, encode_batch
 
 __all__ = ["NatsSink", "NatsSinkError", "parse_nats_output", "subject_token"]
 
 _SAFE = frozenset(string.ascii_letters + string.digits + "_-")
 DEFAULT_STREAM = "CTRPROTO_LOGS"
+#: Seconds without any ack before a batch's connection counts as broken (and the batch is
+#: published again on a new one).
+ACK_TIMEOUT_S = 10.0
 
 
 class NatsSinkError(DockerException):
@@ -84,7 +87,8 @@ class NatsSink:
         self.stream = stream
         self.duplicate_window = duplicate_window
         self.retry_for = retry_for
-        self._link = NatsLink(self.server, NatsSinkError, f"publishing to {stream}")
+        self._link = NatsLink(self.server, NatsSinkError, f"the stream {stream}")
+        self._publisher: Publisher | None = None
         self._opened = False
         self._ids: dict[tuple[str, str, str], StreamIds] = {}
         #: Messages the server acknowledged as duplicates (a replay after a crash).
@@ -109,12 +113,27 @@ class NatsSink:
 
         try:
             await self._link.retrying(ensure, retry_for=0)
+            await self._connected()
         except NatsSinkError:
             raise
         except Exception as exc:  # noqa: BLE001 - nats-py's errors: one ctrproto error
             await self.close()
             raise NatsSinkError(f"NATS at {self.server}: {exc}") from exc
+        finally:
+            await self._link.close()  # nats-py was for the stream; publishing has its own
         self._opened = True
+
+    async def _connected(self) -> Publisher:
+        if self._publisher is None:
+            publisher = Publisher(self.server)
+            await publisher.connect()
+            self._publisher = publisher
+        return self._publisher
+
+    async def _drop(self) -> None:
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            await publisher.close()
 
     async def write(self, batch: list[Lines]) -> None:
         if not self._opened:
@@ -138,27 +157,19 @@ class NatsSink:
         if not messages:
             return
 
-        async def publish(js: Any) -> list[Any]:
-            acks = await asyncio.gather(
-                *(
-                    js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
-                    for subject, payload, msg_id in messages
-                ),
-                return_exceptions=True,
-            )
-            for ack in acks:  # every publish has ended: a retry starts from a clean slate
-                if isinstance(ack, BaseException):
-                    raise ack
-            return acks
+        async def publish() -> int:
+            publisher = await self._connected()
+            try:
+                return await publisher.publish(messages, ACK_TIMEOUT_S)
+            except ServerRefused as exc:  # for good: not acknowledged, the cursors stay
+                raise NatsSinkError(f"publishing to {self.stream}: {exc}") from exc
 
-        try:
-            acks = await self._link.retrying(publish, self.retry_for)
-        except NatsSinkError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - refused: not acknowledged, the cursors stay
-            raise NatsSinkError(f"publishing to {self.stream} failed: {exc}") from exc
-        self.duplicates += sum(1 for ack in acks if ack.duplicate)
+        self.duplicates += await retry(
+            publish, NatsSinkError, f"NATS at {self.server} (publishing to {self.stream})",
+            self.retry_for, self._drop,
+        )
 
     async def close(self) -> None:
         self._opened = False
+        await self._drop()
         await self._link.close()

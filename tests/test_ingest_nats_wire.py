@@ -1,0 +1,44 @@
+"""The JetStream publisher's protocol pieces (sans-IO): the HPUB encoding and the parser of
+what the server sends, fed in every split."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctrproto.ingest.nats_wire import AckParser, NatsProtocolError, encode_publishes
+
+
+def test_hpub_commands_carry_the_id_header_and_exact_sizes() -> None:
+    wire = encode_publishes([("logs.h.web", b'{"a":1}', "k:5:0")], "_INBOX.x", 7)
+    header = b"NATS/1.0\r\nNats-Msg-Id: k:5:0\r\n\r\n"
+    assert wire == (
+        b"HPUB logs.h.web _INBOX.x.7 %d %d\r\n" % (len(header), len(header) + 7)
+        + header + b'{"a":1}\r\n'
+    )
+
+
+SERVER = (
+    b'INFO {"max_payload":1048576}\r\n+OK\r\nPING\r\n'
+    b"MSG _INBOX.x.0 1 23\r\n{\"stream\":\"S\", \"seq\":1}\r\n"
+    b"HMSG _INBOX.x.1 1 16 18\r\nNATS/1.0 503\r\n\r\nab\r\n"
+    b"PONG\r\n"
+)
+
+
+@pytest.mark.parametrize("cut", range(len(SERVER) + 1))
+def test_the_parser_gives_the_same_messages_however_the_bytes_arrive(cut: int) -> None:
+    parser = AckParser()
+    found = parser.feed(SERVER[:cut]) + parser.feed(SERVER[cut:])
+    assert found == [
+        ("_INBOX.x.0", None, b'{"stream":"S", "seq":1}'),
+        ("_INBOX.x.1", b"NATS/1.0 503\r\n\r\n", b"ab"),
+    ]
+    assert parser.info == {"max_payload": 1048576}
+    assert (parser.pings, parser.pongs) == (1, 1)
+
+
+def test_an_error_from_the_server_ends_the_connection() -> None:
+    with pytest.raises(NatsProtocolError, match="Maximum Payload Violation"):
+        AckParser().feed(b"-ERR 'Maximum Payload Violation'\r\n")
+    with pytest.raises(NatsProtocolError, match="unexpected"):
+        AckParser().feed(b"HELLO\r\n")

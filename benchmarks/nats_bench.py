@@ -27,7 +27,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import nats
 from ingest_bench import INGEST_LIMIT_S, Fleet, Run, wait_child

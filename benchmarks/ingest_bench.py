@@ -109,31 +109,39 @@ def go_cli(host: str, ids: list[str], lines: int, config: str) -> Run:
     return Run("docker logs -t (Go CLI)", len(ids), lines, time.perf_counter() - start, cpu, rss)
 
 
-def ingester(host: str, label: str, want: int, containers: int, scratch: Path) -> Run:
-    work = Path(tempfile.mkdtemp(dir=scratch))
-    output = work / "out.jsonl"
+def run_ingest_cli(args: list[str], want: int) -> tuple[float, float, float]:
+    """``ctrproto ingest ARGS`` until its stats line (every 20 ms) says ``want`` lines were
+    written and committed, then SIGTERM: (wall seconds, CPU seconds, peak RSS MB)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "ctrproto.ingest", "ingest", "--host", host,
-            "--filter", f"label={label}", "--state", str(work / "state.db"),
-            "--output", str(output), "--stats-interval", "0.02", "--stats-json",
-        ],
+        [sys.executable, "-m", "ctrproto.ingest", "ingest", *args,
+         "--stats-interval", "0.02", "--stats-json"],
         stderr=subprocess.PIPE, text=True,
     )
     assert proc.stderr is not None
     wall = None
-    for line in proc.stderr:  # a stats line every 20 ms
+    for line in proc.stderr:
         if line.startswith("{") and json.loads(line)["lines"] >= want:
             wall = time.perf_counter() - start
             break
         if time.perf_counter() - start > INGEST_LIMIT_S:
             break
     proc.send_signal(signal.SIGTERM)
-    proc.stderr.read()
+    rest = proc.stderr.read()
     cpu, rss = wait_child(proc)
     if wall is None or proc.returncode != 0:
-        raise RuntimeError(f"the ingester ended early ({proc.returncode})")
+        raise RuntimeError(f"the ingester ended early ({proc.returncode}): {rest[-500:]}")
+    return wall, cpu, rss
+
+
+def ingester(host: str, label: str, want: int, containers: int, scratch: Path) -> Run:
+    work = Path(tempfile.mkdtemp(dir=scratch))
+    output = work / "out.jsonl"
+    wall, cpu, rss = run_ingest_cli(
+        ["--host", host, "--filter", f"label={label}", "--state", str(work / "state.db"),
+         "--output", str(output)],
+        want,
+    )
     with output.open("rb") as f:
         written = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
     shutil.rmtree(work)

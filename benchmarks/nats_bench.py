@@ -19,42 +19,20 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import nats
-from ingest_bench import INGEST_LIMIT_S, Fleet, Run, wait_child
+from ingest_bench import Fleet, Run, run_ingest_cli
 
 from ctrproto import APIClient
 
 
 def run_ingester(name: str, args: list[str], want: int, containers: int) -> Run:
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ctrproto.ingest", "ingest", *args,
-         "--stats-interval", "0.02", "--stats-json"],
-        stderr=subprocess.PIPE, text=True,
-    )
-    assert proc.stderr is not None
-    wall = None
-    for line in proc.stderr:
-        if line.startswith("{") and json.loads(line)["lines"] >= want:
-            wall = time.perf_counter() - start
-            break
-        if time.perf_counter() - start > INGEST_LIMIT_S:
-            break
-    proc.send_signal(signal.SIGTERM)
-    rest = proc.stderr.read()
-    cpu, rss = wait_child(proc)
-    if wall is None or proc.returncode != 0:
-        raise RuntimeError(f"{name} ended early ({proc.returncode}): {rest[-500:]}")
-    return Run(name, containers, want, wall, cpu, rss)
+    return Run(name, containers, want, *run_ingest_cli(args, want))
 
 
 async def _stream(url: str, stream: str, drop: bool) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -146,6 +147,22 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, step: float =
             return True
         time.sleep(step)
     return predicate()
+
+
+def terminate_pidfile(pidfile: Path, what: str, timeout: float = 60.0) -> None:
+    """SIGTERM the process a testbed pidfile names and wait until it is gone (a restart of
+    one of the testbed's servers, by the tests that restart one)."""
+    pid = int(pidfile.read_text().strip())
+    os.kill(pid, signal.SIGTERM)
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    assert wait_for(gone, timeout=timeout), f"{what} did not stop"
 
 
 

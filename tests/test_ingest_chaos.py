@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import IMAGE, REPO, wait_for
+from conftest import IMAGE, REPO, terminate_pidfile, wait_for
 from test_ingest_run import (
     Ingester,
     by_stream,
@@ -333,17 +333,7 @@ def private_bed() -> Iterator[Testbed]:
 
 def _restart_dockerd(bed: Testbed) -> None:
     pidfile = Path(bed.env["CTRPROTO_TESTBED_DOCKERD_PIDFILE"])
-    pid = int(pidfile.read_text().strip())
-    os.kill(pid, signal.SIGTERM)
-
-    def gone() -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-
-    assert wait_for(gone, timeout=60), "dockerd did not stop"
+    terminate_pidfile(pidfile, "dockerd")
     for attempt in (1, 2, 3):  # `up` self-checks every endpoint; give it another chance
         try:
             Testbed.up(bed.dir)

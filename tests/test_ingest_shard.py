@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as _dt
-import os
 import re
 import shutil
 import signal
@@ -25,7 +24,7 @@ from typing import Any
 
 import nats
 import pytest
-from conftest import IMAGE, wait_for
+from conftest import IMAGE, terminate_pidfile, wait_for
 from test_ingest_nats import _drop_bucket, _drop_stream, _jetstream
 from test_ingest_run import check_against_daemon, expected_lines, writer
 from testbed import Testbed, TestbedError
@@ -239,17 +238,7 @@ async def _stream_records(url: str, stream: str, subjects: str) -> list[dict[str
 
 
 def _restart_nats(bed: Testbed) -> None:
-    pid = int(Path(bed.env["CTRPROTO_TESTBED_NATS_PIDFILE"]).read_text().strip())
-    os.kill(pid, signal.SIGTERM)
-
-    def gone() -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-
-    assert wait_for(gone, timeout=60), "nats-server did not stop"
+    terminate_pidfile(Path(bed.env["CTRPROTO_TESTBED_NATS_PIDFILE"]), "nats-server")
     again = Testbed.up(bed.dir)
     assert again.env["CTRPROTO_TESTBED_NATS"] == bed.env["CTRPROTO_TESTBED_NATS"]
 

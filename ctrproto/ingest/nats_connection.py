@@ -1,10 +1,11 @@
-"""One NATS connection for the JetStream sink, the KV state and the shard leases
-(``pip install ctrproto[nats]``), and the retrying of what failed on it.
+"""NATS connections for the JetStream sink, the KV state and the shard leases (``pip install
+ctrproto[nats]``), and the retrying of what failed on them.
 
 nats-py's own reconnect keeps the commands it had not written yet and sends them on the new
 connection, while what it had written to the broken one may be lost: a later message of a batch
 can then land before an earlier one.  So nats-py never reconnects here: a failed operation drops
-the connection, and :meth:`NatsLink.retrying` runs the whole operation again on a new one.  The
+the connection, and :func:`retry` runs the whole operation again on a new one (nats-py's for
+the stream and the KV work, :class:`~.nats_wire.Publisher` for the sink's batches).  The
 server received a prefix of what the old connection carried, in order; the replay (with the
 same message ids, or the same KV values) completes it, in order.
 
@@ -24,7 +25,9 @@ from urllib.parse import urlsplit
 
 from .flow import Backoff
 
-__all__ = ["NatsLink", "connect", "disconnect", "is_conflict", "kv_snapshot"]
+__all__ = [
+    "NatsLink", "connect", "describe", "disconnect", "is_conflict", "kv_snapshot", "retry",
+]
 
 log = logging.getLogger("ctrproto.ingest")
 T = TypeVar("T")
@@ -55,7 +58,7 @@ async def connect(server: str, missing: type[Exception], timeout: float = 10.0) 
 async def _connection_error(exc: Exception) -> None:
     """nats-py's report of a broken connection (it would log a traceback): the operation that
     was using it fails as well, and says so where it is retried."""
-    log.debug("NATS connection: %s", _say(exc))
+    log.debug("NATS connection: %s", describe(exc))
 
 
 async def disconnect(nc: Any) -> None:
@@ -90,7 +93,8 @@ def _retryable(exc: BaseException) -> bool:
     return True
 
 
-def _say(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
+    """An exception in a log line: its text, or its class when it has none."""
     return str(exc) or type(exc).__name__
 
 
@@ -119,8 +123,8 @@ async def retry(
                 raise
             await reset()
             if time.monotonic() >= deadline:
-                raise error(f"{where}: {_say(exc)}") from exc
-            log.info("%s: %s; retrying", where, _say(exc))
+                raise error(f"{where}: {describe(exc)}") from exc
+            log.info("%s: %s; retrying", where, describe(exc))
             await backoff.sleep()
 
 

@@ -6,12 +6,12 @@ Exactly once into the stream, through the stream's de-duplication: each message 
 at that timestamp), so a batch published again after a crash - its cursors were not
 committed - is dropped by the server, as long as the replay comes within the stream's duplicate
 window (``duplicate_window``, 10 minutes by default: an ingester down longer than that
-re-delivers the uncommitted tail).  A
-batch returns only when the server acknowledged every message of it; only then do the cursors
-advance.  A batch that fails on a broken connection (a server restarting) is published again,
-whole and in order, on a new one (:class:`~.nats_connection.NatsLink`) for up to ``retry_for``
-seconds: the messages the server had are dropped as duplicates, so each container's lines stay
-in order in the stream.
+re-delivers the uncommitted tail).  A batch returns only when the server acknowledged every
+message of it; only then do the cursors advance.  A batch that fails on a broken connection (a
+server restarting) is published again, whole and in order, on a new one
+(:func:`~.nats_connection.retry`, :mod:`.nats_wire`) for up to ``retry_for`` seconds: the
+messages the server had are dropped as duplicates, so each container's lines stay in order in
+the stream.
 
 Subjects: a token is a host address or a container name with every character outside
 ``[A-Za-z0-9_-]`` written as ``~XX`` per UTF-8 byte (so ``unix:///var/run/docker.sock`` is

@@ -119,7 +119,6 @@ class Publisher:
         self.port = parts.port or 4222
         self.inbox = f"_INBOX.ctrproto.{secrets.token_hex(8)}"
         self.max_payload = 1 << 20
-        self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reading: asyncio.Task[None] | None = None
         self._parser = AckParser()
@@ -135,7 +134,7 @@ class Publisher:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(self.host, self.port), timeout
         )
-        self._reader, self._writer = reader, writer
+        self._writer = writer
         try:
             await asyncio.wait_for(self._handshake(reader, writer), timeout)
         except BaseException:

@@ -34,7 +34,7 @@ from .nats_state import NatsStateStore
 from .records import Lines
 from .shard import ShardMember
 from .sinks import Sink
-from .state import CursorStore
+from .state import CursorStore, LoadedState
 
 log = logging.getLogger("ctrproto.ingest")
 
@@ -104,9 +104,7 @@ async def ingest(
     if shard_group is None:
         if state is not None:
             loaded = await state.aload()
-            pipeline.delivered.update(loaded.cursors)
-            pipeline.known.update(loaded.containers)
-            pipeline.finished.update(k for k, c in loaded.containers.items() if c.finished)
+            _adopt(pipeline, loaded)
             if loaded.committed_length is None and sink.position() is not None:
                 # A fresh state: the output's length now is the starting point (see state.py).
                 await state.acommit({}, sink.position())
@@ -157,6 +155,13 @@ async def ingest(
                 await release()
 
 
+def _adopt(pipeline: Pipeline, loaded: LoadedState) -> None:
+    """Take what a state holds (all of it, or one host's part) as delivered and known."""
+    pipeline.delivered.update(loaded.cursors)
+    pipeline.known.update(loaded.containers)
+    pipeline.finished.update(k for k, c in loaded.containers.items() if c.finished)
+
+
 def _shard_member(
     group: str,
     ttl: float,
@@ -171,9 +176,7 @@ def _shard_member(
     async def start(host: str) -> None:
         loaded = await state.aload_host(host)
         pipeline.forget(host)
-        pipeline.delivered.update(loaded.cursors)
-        pipeline.known.update(loaded.containers)
-        pipeline.finished.update(k for k, c in loaded.containers.items() if c.finished)
+        _adopt(pipeline, loaded)
         owned.add(host)
         readers.start(host)
 

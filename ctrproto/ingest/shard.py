@@ -49,7 +49,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .nats_connection import NatsLink, is_conflict, kv_snapshot
+from .nats_connection import NatsLink, describe, is_conflict, kv_snapshot
 from .state import StateError
 
 __all__ = ["FENCE", "GROUP_NAME", "Lease", "ShardMember", "member_id", "share"]
@@ -140,10 +140,8 @@ class ShardMember:
         self.held: dict[str, Lease] = {}
         self._seen: dict[str, _Seen] = {}
         self._blind = True  # no successful poll yet, or the last one failed
-        self._member_revision = 0
         self._member_sent = 0.0
         self._busy: dict[str, asyncio.Task[None]] = {}
-        self._kv: Any = None
 
     # ------------------------------------------------------------------ keys
 
@@ -184,7 +182,7 @@ class ShardMember:
                 raise
             except Exception as exc:  # noqa: BLE001 - NATS away: keep trying; fences guard
                 self._blind = True
-                log.info("shard %s: %s; retrying", self.group, exc or type(exc).__name__)
+                log.info("shard %s: %s; retrying", self.group, describe(exc))
             await asyncio.sleep(self.tick)
 
     async def step(self) -> None:
@@ -202,7 +200,7 @@ class ShardMember:
     async def _put_member(self, kv: Any) -> None:
         sent = self._clock()
         value = json.dumps({"member": self.me, "hosts": len(self.hosts)}).encode()
-        self._member_revision = await kv.put(self._member_key(self.me), value)
+        await kv.put(self._member_key(self.me), value)
         self._member_sent = sent
 
     def _observe(self, entries: dict[str, Any]) -> None:
@@ -271,7 +269,7 @@ class ShardMember:
                 revision = await self._kv_call(lambda kv: kv.update(key, value, seen.revision))
         except Exception as exc:  # noqa: BLE001 - another member was first, or NATS is away
             if not is_conflict(exc):
-                log.info("shard %s: taking %s: %s", self.group, host, exc or type(exc).__name__)
+                log.info("shard %s: taking %s: %s", self.group, host, describe(exc))
             return
         lease = self.held[host] = Lease(revision, sent)
         self._arm(host, lease)
@@ -334,7 +332,7 @@ class ShardMember:
         try:
             await self._kv_call(lambda kv: kv.delete(key, last=lease.revision))
         except Exception as exc:  # noqa: BLE001 - it expires by itself
-            log.info("shard %s: releasing %s: %s", self.group, host, exc or type(exc).__name__)
+            log.info("shard %s: releasing %s: %s", self.group, host, describe(exc))
 
     def fence_all(self) -> None:
         """Stop reading every host now (the ingester cannot deliver any more); the leases

@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ctrproto.ingest.cursor import Cursor, Resume, advance
-from ctrproto.ingest.message_ids import INSTANTS, StreamIds
+from ctrproto.ingest.message_ids import INSTANTS, StreamIds, stream_key
 from ctrproto.ingest.records import Line
 
 BASE = 1_796_167_036_000_000_000
@@ -76,3 +76,17 @@ def test_old_instants_are_forgotten_beyond_the_bound() -> None:
     ids.ids([(f"t{n}", n, b"x", False) for n in range(INSTANTS + 10)])
     assert len(ids._seen) == INSTANTS
     assert ids.ids([(f"t{INSTANTS + 9}", INSTANTS + 9, b"y", False)]) == [f"k:{INSTANTS + 9}:1"]
+
+
+def test_stream_keys_are_short_stable_and_tell_streams_apart() -> None:
+    host, cid = "unix:///var/run/docker.sock", "ab" * 32
+    key = stream_key(host, cid, "stdout")
+    assert key == stream_key(host, cid, "stdout")
+    assert len(key) == 16 and key.replace("-", "").replace("_", "").isalnum()
+    others = {
+        stream_key(host, cid, "stderr"), stream_key(host + "x", cid, "stdout"),
+        stream_key(host, cid[:-1] + "c", "stdout"),
+        # the parts are kept apart: moving a character across a boundary is another stream
+        stream_key(host + "a", "b" + cid[2:], "stdout"), stream_key(host, cid + "s", "tdout"),
+    }
+    assert key not in others and len(others) == 5

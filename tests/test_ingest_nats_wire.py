@@ -42,3 +42,23 @@ def test_an_error_from_the_server_ends_the_connection() -> None:
         AckParser().feed(b"-ERR 'Maximum Payload Violation'\r\n")
     with pytest.raises(NatsProtocolError, match="unexpected"):
         AckParser().feed(b"HELLO\r\n")
+
+
+def test_a_message_over_max_payload_is_refused_before_anything_is_sent() -> None:
+    from ctrproto.ingest.nats_wire import ServerRefused
+
+    fits = [("s", b"x" * 10, "id")]
+    limit = len(encode_publishes(fits, "_I", 0)) - len("HPUB s _I.0 32 42\r\n") - 2
+    assert encode_publishes(fits, "_I", 0, max_payload=limit)
+    with pytest.raises(ServerRefused, match="max_payload"):
+        encode_publishes(fits, "_I", 0, max_payload=limit - 1)
+
+
+def test_acks_whose_payloads_hold_crlf_are_cut_by_their_byte_counts() -> None:
+    wire = (b"MSG _I.0 1 4\r\na\r\nb\r\nMSG _I.1 1 2\r\nok\r\n"
+            b"HMSG _I.2 1 5 7\r\nh\r\n\r\nxy\r\nMSG _I.3 1 0\r\n\r\n")
+    for cut in range(len(wire) + 1):
+        parser = AckParser()
+        found = parser.feed(wire[:cut]) + parser.feed(wire[cut:])
+        assert found == [("_I.0", None, b"a\r\nb"), ("_I.1", None, b"ok"),
+                         ("_I.2", b"h\r\n\r\n", b"xy"), ("_I.3", None, b"")], cut

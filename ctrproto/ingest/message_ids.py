@@ -12,6 +12,12 @@ exception is the limit :mod:`.cursor` describes: a line stamped *before* the com
 clock that stepped back) that was not yet delivered may be numbered differently on a replay, and
 is lost like it is for every other sink.
 
+The stream's key is a 96-bit BLAKE2b digest of (host, container id, stream), 16 URL-safe
+characters: an id is then about 40 bytes instead of 130 (the host URL and the 64-digit container
+id), and the server's de-duplication map hashes and keeps each one for the whole window - about
+2 µs of the server's CPU per message less (benchmarks/RESULTS.md, issue 13).  Ids are unique
+unless two streams' digests collide (odds ~n²/2^97 for n streams).
+
 Memory: the indexes of the last :data:`INSTANTS` timestamps of a stream are kept; a line that
 steps back further than that to exactly the nanosecond of an older line would repeat its id.
 
@@ -20,13 +26,24 @@ Pure code (no I/O).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from .cursor import Cursor, advance
 from .records import Line
 
-__all__ = ["INSTANTS", "StreamIds"]
+__all__ = ["INSTANTS", "StreamIds", "stream_key"]
 
 #: How many distinct timestamps per stream keep their index (a stream's recent instants).
 INSTANTS = 4096
+
+
+def stream_key(host: str, container_id: str, stream: str) -> str:
+    """The short key of one container stream (see the module docstring)."""
+    digest = hashlib.blake2b(
+        "\0".join((host, container_id, stream)).encode("utf-8", "surrogatepass"), digest_size=12
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 class StreamIds:

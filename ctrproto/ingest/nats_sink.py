@@ -2,8 +2,8 @@
 object as a JSONL line, published to ``PREFIX.<host>.<container name>`` in one stream.
 
 Exactly once into the stream, through the stream's de-duplication: each message carries a
-``Nats-Msg-Id`` from :mod:`.message_ids` (the stream's key, the line's timestamp and its index
-at that timestamp), so a batch published again after a crash - its cursors were not
+``Nats-Msg-Id`` from :mod:`.message_ids` (a digest of the container stream, the line's timestamp
+and its index at that timestamp), so a batch published again after a crash - its cursors were not
 committed - is dropped by the server, as long as the replay comes within the stream's duplicate
 window (``duplicate_window``, 10 minutes by default: an ingester down longer than that
 re-delivers the uncommitted tail).  A batch returns only when the server acknowledged every
@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import DockerException
-from .message_ids import StreamIds
+from .message_ids import StreamIds, stream_key
 from .nats_connection import NatsLink, retry
 from .nats_wire import Publisher, ServerRefused
 from .records import Lines, encode_batch
@@ -143,9 +143,7 @@ class NatsSink:
             key = (group.host, group.container_id, group.stream)
             numbering = self._ids.get(key)
             if numbering is None or not numbering.follows(group.before):
-                numbering = self._ids[key] = StreamIds(
-                    f"{group.host}|{group.container_id}|{group.stream}", group.before
-                )
+                numbering = self._ids[key] = StreamIds(stream_key(*key), group.before)
             subject = (
                 f"{self.prefix}.{subject_token(group.host)}."
                 f"{subject_token(group.container_name)}"

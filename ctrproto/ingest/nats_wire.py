@@ -31,6 +31,8 @@ from .._version import __version__
 __all__ = ["AckParser", "NatsProtocolError", "Publisher", "ServerRefused", "encode_publishes"]
 
 CRLF = b"\r\n"
+#: The bytes of an HPUB header block without the id: ``NATS/1.0``, ``Nats-Msg-Id: ``, 3 CRLFs.
+_HEADER_SIZE = len(b"NATS/1.0\r\nNats-Msg-Id: \r\n\r\n")
 
 
 class NatsProtocolError(ConnectionError):
@@ -44,19 +46,26 @@ class ServerRefused(Exception):
 
 
 def encode_publishes(
-    messages: Sequence[tuple[str, bytes, str]], inbox: str, first: int
+    messages: Sequence[tuple[str, bytes, str]], inbox: str, first: int,
+    max_payload: int | None = None,
 ) -> bytes:
     """``HPUB`` commands for ``(subject, payload, msg_id)`` messages, replies to
-    ``<inbox>.<first + i>``."""
+    ``<inbox>.<first + i>``; :class:`ServerRefused` for a message over ``max_payload`` (the
+    server would close the connection for it)."""
     parts = []
+    add = parts.append
     for n, (subject, payload, msg_id) in enumerate(messages, first):
-        header = f"NATS/1.0\r\nNats-Msg-Id: {msg_id}\r\n\r\n".encode()
-        parts.append(
-            f"HPUB {subject} {inbox}.{n} {len(header)} {len(header) + len(payload)}\r\n".encode()
-        )
-        parts.append(header)
-        parts.append(payload)
-        parts.append(CRLF)
+        size = _HEADER_SIZE + (len(msg_id) if msg_id.isascii() else len(msg_id.encode()))
+        total = size + len(payload)
+        if max_payload is not None and total > max_payload:
+            raise ServerRefused(
+                f"a record of {len(payload)} bytes is over the server's max_payload "
+                f"({max_payload}): lower --max-line-bytes"
+            )
+        add(f"HPUB {subject} {inbox}.{n} {size} {total}\r\nNATS/1.0\r\nNats-Msg-Id: {msg_id}"
+            "\r\n\r\n".encode())
+        add(payload)
+        add(CRLF)
     return b"".join(parts)
 
 
@@ -75,18 +84,50 @@ class AckParser:
         buffer = self._buffer
         buffer += data
         found: list[tuple[str, bytes | None, bytes]] = []
+        # Fast path, for the acks that are nearly all of it: the complete lines split at once,
+        # a MSG whose payload is the next line (no CRLF in it: its length says so) taken as a
+        # pair.  Anything else (a payload with CRLF, one not complete yet, an HMSG) goes to
+        # the byte-exact loop below from where the fast path stopped.
+        last = buffer.rfind(CRLF)
+        lines = bytes(buffer[:last]).split(CRLF) if last >= 0 else []
         at = 0
+        i, count = 0, len(lines)
+        while i < count:
+            line = lines[i]
+            if line.startswith(b"MSG "):
+                fields = line.split()
+                if i + 1 == count or len(lines[i + 1]) != int(fields[-1]):
+                    break
+                body = lines[i + 1]
+                found.append((fields[1].decode(), None, body))
+                at += len(line) + len(body) + 4
+                i += 2
+                continue
+            if line.startswith(b"HMSG "):
+                break
+            self._control(line)
+            at += len(line) + 2
+            i += 1
+        if i < count:
+            at = self._exact(buffer, at, found)
+        del buffer[:at]
+        return found
+
+    def _exact(
+        self, buffer: bytearray, at: int, found: list[tuple[str, bytes | None, bytes]]
+    ) -> int:
+        """Parse from ``at`` by the byte counts; where the complete part ends."""
         while True:
             end = buffer.find(CRLF, at)
             if end < 0:
-                break
+                return at
             line = bytes(buffer[at:end])
             if line.startswith((b"MSG ", b"HMSG ")):
                 fields = line.split()
                 total = int(fields[-1])
                 body_end = end + 2 + total
                 if len(buffer) < body_end + 2:
-                    break  # the rest of this message is still on its way
+                    return at  # the rest of this message is still on its way
                 body = bytes(buffer[end + 2:body_end])
                 if fields[0] == b"HMSG":
                     split = int(fields[-2])
@@ -96,18 +137,19 @@ class AckParser:
                 at = body_end + 2
                 continue
             at = end + 2
-            if line == b"PING":
-                self.pings += 1
-            elif line == b"PONG":
-                self.pongs += 1
-            elif line.startswith(b"INFO "):
-                self.info = json.loads(line[5:])
-            elif line.startswith(b"-ERR"):
-                raise NatsProtocolError(f"the server said {line[5:].decode(errors='replace')}")
-            elif line != b"+OK":
-                raise NatsProtocolError(f"unexpected from the server: {line[:80]!r}")
-        del buffer[:at]
-        return found
+            self._control(line)
+
+    def _control(self, line: bytes) -> None:
+        if line == b"PING":
+            self.pings += 1
+        elif line == b"PONG":
+            self.pongs += 1
+        elif line.startswith(b"INFO "):
+            self.info = json.loads(line[5:])
+        elif line.startswith(b"-ERR"):
+            raise NatsProtocolError(f"the server said {line[5:].decode(errors='replace')}")
+        elif line != b"+OK":
+            raise NatsProtocolError(f"unexpected from the server: {line[:80]!r}")
 
 
 class Publisher:
@@ -181,6 +223,7 @@ class Publisher:
     def _on_messages(self, messages: list[tuple[str, bytes | None, bytes]]) -> None:
         low, high = self._batch
         prefix = len(self.inbox) + 1
+        acked = 0
         for subject, headers, body in messages:
             try:
                 token = int(subject[prefix:])
@@ -188,36 +231,38 @@ class Publisher:
                 continue
             if not low <= token < high:
                 continue  # an answer to an earlier, abandoned batch
-            if headers is not None and headers.startswith(b"NATS/1.0 503"):
-                self._failure = NatsProtocolError("no JetStream stream answered (503)")
-            elif b'"error"' in body:
-                error = json.loads(body).get("error") or {}
-                if error.get("code") == 503:  # JetStream not ready yet (a restart)
-                    self._failure = NatsProtocolError(str(error.get("description")))
-                else:
-                    self._refused.append(str(error.get("description") or error))
-            elif b'"duplicate"' in body and json.loads(body).get("duplicate") is True:
-                self._duplicates += 1  # (rare: parsed only then; the server's spacing varies)
-            self._acked += 1
+            if headers is not None or b'"error"' in body or b'"duplicate"' in body:
+                self._unusual(headers, body)
+            acked += 1
+        self._acked += acked
         self._progress.set()
+
+    def _unusual(self, headers: bytes | None, body: bytes) -> None:
+        """An ack that is not a plain "stored": a 503 (JetStream not ready, a restart: the
+        batch is retried), an error (refused for good), or a duplicate (counted)."""
+        if headers is not None and headers.startswith(b"NATS/1.0 503"):
+            self._failure = NatsProtocolError("no JetStream stream answered (503)")
+        elif b'"error"' in body:
+            error = json.loads(body).get("error") or {}
+            if error.get("code") == 503:  # JetStream not ready yet (a restart)
+                self._failure = NatsProtocolError(str(error.get("description")))
+            else:
+                self._refused.append(str(error.get("description") or error))
+        elif b'"duplicate"' in body and json.loads(body).get("duplicate") is True:
+            self._duplicates += 1  # (parsed only then: the server's spacing varies)
 
     async def publish(self, messages: Sequence[tuple[str, bytes, str]], timeout: float) -> int:
         """Publish and wait until every message is acknowledged; the number of duplicates.
         ``timeout``: seconds without any ack before the connection counts as broken."""
         if self._writer is None:
             raise NatsProtocolError("not connected")
-        for _, payload, msg_id in messages:
-            if len(payload) + len(msg_id) + 30 > self.max_payload:
-                raise ServerRefused(
-                    f"a record of {len(payload)} bytes is over the server's max_payload "
-                    f"({self.max_payload}): lower --max-line-bytes"
-                )
+        wire = encode_publishes(messages, self.inbox, self._next, self.max_payload)
         first = self._next
         self._next += len(messages)
         self._batch = (first, self._next)
         self._acked = self._duplicates = 0
         self._refused = []
-        self._writer.write(encode_publishes(messages, self.inbox, first))
+        self._writer.write(wire)
         await self._writer.drain()
         while self._acked < len(messages):
             if self._failure is not None:

@@ -52,7 +52,7 @@ def encode_publishes(
     """``HPUB`` commands for ``(subject, payload, msg_id)`` messages, replies to
     ``<inbox>.<first + i>``; :class:`ServerRefused` for a message over ``max_payload`` (the
     server would close the connection for it)."""
-    parts = []
+    parts: list[bytes] = []
     add = parts.append
     for n, (subject, payload, msg_id) in enumerate(messages, first):
         size = _HEADER_SIZE + (len(msg_id) if msg_id.isascii() else len(msg_id.encode()))

@@ -70,3 +70,28 @@ def test_demo_streams_the_logs_when_all_is_there(docker_host: str) -> None:
     assert "line 12 (stderr)" in done.stdout
     assert "exited with status 0" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_demo_says_so_when_the_testbed_cannot_start(tmp_path: Path) -> None:
+    """No DOCKER_HOST, no daemon at the default socket: the demo starts the testbed, which fails
+    here (its directory would be under a regular file); the demo's own last two lines say what
+    to do, after the testbed's reason."""
+    import pytest
+
+    if Path("/var/run/docker.sock").exists():
+        pytest.skip("a daemon may answer at /var/run/docker.sock: the demo would use it")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "CTRPROTO_"))}
+    env.update(CTRPROTO_DEMO_SETUP="0", CTRPROTO_TESTBED_DIR=str(blocker / "testbed"))
+    done = subprocess.run(
+        [str(DEMO)], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=180, check=False,
+    )
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr, done.stderr
+    last = done.stderr.strip().splitlines()[-2:]
+    assert last[0] == "demo: the testbed daemon could not start (the reason is above).", last
+    assert last[1].startswith("      ") and "DOCKER_HOST" in last[1], last
+    assert "testbed: ERROR" in done.stderr, done.stderr
+    assert done.stdout == ""

@@ -15,9 +15,13 @@ from typing import Any
 
 from ..errors import StreamParseError
 
-__all__ = ["json_splitter", "json_stream", "line_splitter", "split_buffer", "stream_as_text"]
+__all__ = [
+    "json_decoder", "json_splitter", "json_stream", "line_splitter", "split_buffer",
+    "stream_as_text",
+]
 
-_decoder = json.JSONDecoder()
+#: docker-py's module-level decoder (its name is public there).
+json_decoder = _decoder = json.JSONDecoder()
 _WHITESPACE = re.compile(r"[ \t\n\r]*")  # what json.decoder skips between values
 
 

@@ -49,6 +49,13 @@ class AsyncHijackedSocket:
         self._aborted = False
         #: Whether the output is a raw TTY stream (True) or multiplexed frames (False).
         self.tty = tty
+        # unasync: async-only
+        # The descriptor must stay one to wait on until close(), even where the event loop
+        # closes its socket at the daemon's end of output (TLS).
+        keep = getattr(stream, "keep_fileno", None)
+        if keep is not None:
+            keep()
+        # unasync: end
 
     # -------------------------------------------------------------- reading
 
@@ -151,13 +158,21 @@ class AsyncHijackedSocket:
         signalled there: :meth:`pending` counts them (those the daemon sent with its answer's
         head, which a first read returns).  Over TLS the TLS layer may hold decrypted bytes
         too, as with any TLS socket; over SSH this is paramiko's channel pipe, readable with
-        the channel.  Under asyncio the event loop reads the socket itself: await ``recv``
-        instead of selecting on it.  ``-1`` once closed."""
+        the channel.  Under asyncio the event loop reads ahead of the caller: :meth:`pending`
+        counts what it already read, so check that first, then wait on the descriptor before
+        the loop runs again.  ``-1`` once closed."""
         return self._stream.fileno()
 
     def pending(self) -> int:
-        """Bytes already received and not yet read (a read returns them without waiting)."""
-        return len(self._pending)
+        """Bytes already received and not yet read (a read returns them without waiting):
+        under asyncio those the event loop read from the socket too."""
+        held = len(self._pending)
+        # unasync: async-only
+        buffered = getattr(self._stream, "buffered", None)
+        if buffered is not None:
+            held += buffered()
+        # unasync: end
+        return held
 
     def abort(self) -> None:
         """Wake a read blocked on this socket, from any thread: it raises ``ConnectionClosed``

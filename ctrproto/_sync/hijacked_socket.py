@@ -153,13 +153,16 @@ class HijackedSocket:
         signalled there: :meth:`pending` counts them (those the daemon sent with its answer's
         head, which a first read returns).  Over TLS the TLS layer may hold decrypted bytes
         too, as with any TLS socket; over SSH this is paramiko's channel pipe, readable with
-        the channel.  Under asyncio the event loop reads the socket itself: ``recv``
-        instead of selecting on it.  ``-1`` once closed."""
+        the channel.  Under asyncio the event loop reads ahead of the caller: :meth:`pending`
+        counts what it already read, so check that first, then wait on the descriptor before
+        the loop runs again.  ``-1`` once closed."""
         return self._stream.fileno()
 
     def pending(self) -> int:
-        """Bytes already received and not yet read (a read returns them without waiting)."""
-        return len(self._pending)
+        """Bytes already received and not yet read (a read returns them without waiting):
+        under asyncio those the event loop read from the socket too."""
+        held = len(self._pending)
+        return held
 
     def abort(self) -> None:
         """Wake a read blocked on this socket, from any thread: it raises ``ConnectionClosed``

@@ -74,6 +74,8 @@ class AsyncSocketStream:
         self._where = where
         self._closed = False
         self._timeout: float | None = None
+        #: A duplicate of the socket's descriptor, for :meth:`fileno` (see :meth:`keep_fileno`).
+        self._kept: socket.socket | None = None
 
     @property
     def closed(self) -> bool:
@@ -160,9 +162,24 @@ class AsyncSocketStream:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
+    def buffered(self) -> int:
+        """Bytes the event loop already read from the socket, which the next ``recv`` returns
+        without waiting: asyncio reads ahead of its caller, so ``select`` on :meth:`fileno`
+        does not see them (a hijacked socket's ``pending()`` counts them)."""
+        return len(getattr(self._reader, "_buffer", b""))
+
+    def keep_fileno(self) -> None:
+        """Keep :meth:`fileno` valid, and readable at the end of the peer's output, until
+        :meth:`close` (a hijacked connection, whose descriptor a caller may wait on).  A plain
+        socket stays open after the peer's EOF; see the TLS stream's."""
+
     def fileno(self) -> int:
+        if self._closed:
+            return -1
+        if self._kept is not None:
+            return self._kept.fileno()
         sock: Any = self._writer.get_extra_info("socket")
-        return -1 if self._closed or sock is None else int(sock.fileno())
+        return -1 if sock is None else int(sock.fileno())
 
     def close(self) -> None:
         if self._closed:
@@ -171,6 +188,8 @@ class AsyncSocketStream:
         # abort(), not close(): nothing of ours is left to flush, and a cancelled stream must
         # give its socket back now rather than after a graceful shutdown.
         self._writer.transport.abort()
+        if self._kept is not None:
+            self._kept.close()
 
     def __repr__(self) -> str:
         return f"<AsyncSocketStream {self._where} {'closed' if self._closed else 'open'}>"
@@ -195,6 +214,7 @@ class AsyncTLSStream(AsyncSocketStream):
         self._config = config
         self._host = host
         self._received = False
+        self._closing: asyncio.Future[None] | None = None
 
     def _fail(self, err: DockerConnectionError) -> DockerConnectionError:
         return explain_stream_error(err, self._where, self._config, self._host, self._received)
@@ -203,6 +223,27 @@ class AsyncTLSStream(AsyncSocketStream):
         data = await super().recv(size)
         self._received = self._received or bool(data)
         return data
+
+    def keep_fileno(self) -> None:
+        """asyncio's TLS transport closes its socket as soon as the peer ends its side (TLS has
+        no half-close), while the rest of the output may still be unread: ``fileno()`` would
+        turn ``-1`` (a ``select`` or ``poll`` on it failing) before the caller saw the end.  A
+        duplicate of the descriptor, taken now, stays until :meth:`close`; when the transport
+        goes, its reading side is shut down, which makes it readable as a plain socket at its
+        EOF is (the peer's close_notify, which said so, was consumed by the transport)."""
+        sock: Any = self._writer.get_extra_info("socket")
+        if self._kept is not None or self._closed or sock is None or sock.fileno() < 0:
+            return
+        self._kept = sock.dup()
+        self._closing = asyncio.ensure_future(self._writer.wait_closed())
+        self._closing.add_done_callback(self._transport_gone)
+
+    def _transport_gone(self, closing: asyncio.Future[None]) -> None:
+        if not closing.cancelled():
+            closing.exception()  # retrieved here: a read reports the failure, if any
+        if not self._closed and self._kept is not None:
+            with contextlib.suppress(OSError):
+                self._kept.shutdown(socket.SHUT_RD)
 
 
 class AsyncUnixTransport:

@@ -8,8 +8,14 @@ file, over the same stored logs, in one run.
 whole by the CLI with: ``--output FILE --state SQLITE`` (the baseline), ``--output nats://``
 with an SQLite state, and ``--output nats://`` with ``--state nats://`` (no local state).
 Wall = until the stats line says every line was acknowledged and committed; CPU and RSS of the
-ingester from ``wait4`` (the nats-server's own CPU is not in it).  Runs are interleaved, median
-of ``--reps``; every JetStream run goes into a fresh stream, whose message count is checked.
+ingester from ``wait4``; the daemon's and the nats-server's CPU over the same run from
+``/proc/PID/stat`` (``--dockerd-pid``/``--nats-pid``, default: the testbed's).  Runs are
+interleaved, median of ``--reps``; every JetStream run goes into a fresh stream, whose message
+count is checked.
+
+``--pin``: the nats-server on CPU 1, the daemon and the ingester on CPU 0, for every run (the
+JSONL one too) - a stand-in for a NATS server on a machine of its own, as a log bus is deployed,
+on a two-CPU box where otherwise all three share both CPUs.
 """
 
 from __future__ import annotations
@@ -30,9 +36,39 @@ from ingest_bench import Fleet, Run, run_ingest_cli
 
 from ctrproto import APIClient
 
+REPO = Path(__file__).resolve().parent.parent
 
-def run_ingester(name: str, args: list[str], want: int, containers: int) -> Run:
-    return Run(name, containers, want, *run_ingest_cli(args, want))
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pin(pid: int, cpus: set[int]) -> None:
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)
+
+
+def _testbed_pids() -> tuple[int | None, int | None]:
+    env_file = REPO / ".testbed" / "env.json"
+    if not env_file.exists():
+        return None, None
+    env = json.loads(env_file.read_text())
+    nats_pidfile = Path(env.get("CTRPROTO_TESTBED_NATS_PIDFILE", "/nonexistent"))
+    dockerd = env.get("CTRPROTO_TESTBED_DOCKERD_PID")
+    return (int(dockerd) if dockerd else None,
+            int(nats_pidfile.read_text()) if nats_pidfile.exists() else None)
+
+
+def run_ingester(
+    name: str, args: list[str], want: int, containers: int, servers: dict[str, int | None],
+    extra: list[dict[str, float]],
+) -> Run:
+    before = {k: _cpu_s(pid) for k, pid in servers.items() if pid}
+    run = Run(name, containers, want, *run_ingest_cli(args, want))
+    extra.append({f"{k}_cpu_s": _cpu_s(pid) - before[k] for k, pid in servers.items() if pid})
+    return run
 
 
 async def _stream(url: str, stream: str, drop: bool) -> int:
@@ -63,7 +99,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--containers", type=int, default=20)
     parser.add_argument("--lines", type=int, default=50_000)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--pin", action="store_true")
+    dockerd_pid, nats_pid = _testbed_pids()
+    parser.add_argument("--dockerd-pid", type=int, default=dockerd_pid)
+    parser.add_argument("--nats-pid", type=int, default=nats_pid)
     args = parser.parse_args(argv)
+    servers = {"dockerd": args.dockerd_pid, "nats": args.nats_pid}
+    extra: list[dict[str, float]] = []
+    every_cpu = os.sched_getaffinity(0)
+    if args.pin:
+        if not (args.dockerd_pid and args.nats_pid) or len(every_cpu) < 2:
+            parser.error("--pin needs two CPUs and both server pids")
+        _pin(args.nats_pid, {1})
+        _pin(args.dockerd_pid, {0})
+        os.sched_setaffinity(0, {0})  # the ingesters inherit it
     args.out.mkdir(parents=True, exist_ok=True)
     api = APIClient(base_url=args.docker_host, timeout=600)
     fleet = Fleet(api)
@@ -79,7 +128,7 @@ def main(argv: list[str]) -> int:
             runs.append(run_ingester(
                 "JSONL file + SQLite state",
                 [*common, "--output", str(work / "out.jsonl"), "--state", str(work / "a.db")],
-                want, args.containers,
+                want, args.containers, servers, extra,
             ))
             for label, state in (("JetStream + SQLite state", str(work / "b.db")),
                                  ("JetStream + NATS KV state", f"{args.nats}/BENCH{rep}")):
@@ -88,7 +137,7 @@ def main(argv: list[str]) -> int:
                     label,
                     [*common, "--output", f"{args.nats}/bench{rep}", "--nats-stream", stream,
                      "--state", state],
-                    want, args.containers,
+                    want, args.containers, servers, extra,
                 ))
                 stored = asyncio.run(_stream(args.nats, stream, drop=True))
                 if stored != want:
@@ -96,20 +145,31 @@ def main(argv: list[str]) -> int:
             asyncio.run(_drop_bucket(args.nats, f"BENCH{rep}"))
             shutil.rmtree(work)
     finally:
+        if args.pin:
+            for pid in (args.nats_pid, args.dockerd_pid):
+                _pin(pid, every_cpu)
+            os.sched_setaffinity(0, every_cpu)
         fleet.remove()
         shutil.rmtree(scratch, ignore_errors=True)
     base = statistics.median(r.wall for r in runs if r.reader.startswith("JSONL"))
     lines = [f"{'output':28} {'wall s':>7} {'lines/s':>9} {'vs JSONL':>8} {'µs CPU/line':>11}"
-             f" {'RSS MB':>7}"]
+             f" {'RSS MB':>7} {'dockerd µs':>10} {'nats µs':>8}"
+             + ("  (pinned)" if args.pin else "")]
     for name in dict.fromkeys(r.reader for r in runs):
         mine = [r for r in runs if r.reader == name]
         wall = statistics.median(r.wall for r in mine)
         cpu = statistics.median(r.us_per_line for r in mine)
         rss = max(r.rss_mb for r in mine)
+        theirs = [e for r, e in zip(runs, extra, strict=True) if r.reader == name]
+        per_line = {
+            k: statistics.median(e.get(f"{k}_cpu_s", float("nan")) for e in theirs) / want * 1e6
+            for k in servers
+        }
         lines.append(f"{name:28} {wall:7.2f} {want / wall:9.0f} {base / wall:7.2f}x {cpu:11.2f}"
-                     f" {rss:7.1f}")
+                     f" {rss:7.1f} {per_line['dockerd']:10.2f} {per_line['nats']:8.2f}")
     print("\n".join(lines))
-    (args.out / "nats.json").write_text(json.dumps([r.__dict__ for r in runs], indent=1))
+    (args.out / ("nats-pinned.json" if args.pin else "nats.json")).write_text(json.dumps(
+        [{**r.__dict__, **e} for r, e in zip(runs, extra, strict=True)], indent=1))
     return 0
 
 

@@ -27,6 +27,7 @@ from test_both_worlds import World
 from testbed import Registry, Testbed
 
 from ctrproto import APIClient, DockerClient
+from ctrproto.errors import NotFound
 from ctrproto.models import Container
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,6 +113,32 @@ def api(docker_host: str) -> Iterator[APIClient]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def made(api: APIClient) -> Iterator[Callable[[str], str]]:
+    """Register an image reference (tag or id) to remove at the end."""
+    refs: list[str] = []
+
+    def register(ref: str) -> str:
+        refs.append(ref)
+        return ref
+
+    yield register
+    for ref in reversed(refs):
+        with contextlib.suppress(NotFound):
+            api.remove_image(ref, force=True)
+
+
+@pytest.fixture
+def created(api: APIClient) -> Iterator[list[str]]:
+    """Container ids to force-remove (over the sync client) when the test ends, whatever
+    happened."""
+    ids: list[str] = []
+    yield ids
+    for cid in ids:
+        with contextlib.suppress(NotFound):  # the test removed it itself
+            api.remove_container(cid, force=True, v=True)
 
 
 @pytest.fixture

@@ -7,18 +7,15 @@ forwarding and ssh through ``docker system dial-stdio`` (paramiko channels in wo
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from transport_helpers import client_kwargs
 
-from ctrproto import APIClient
 from ctrproto.aio import AsyncAPIClient, AsyncHijackedSocket
 from ctrproto.engine import endpoints
-from ctrproto.errors import NotFound
 
 pytestmark = [pytest.mark.daemon, pytest.mark.asyncio]
 
@@ -35,16 +32,6 @@ async def aclient(
 ) -> AsyncIterator[AsyncAPIClient]:
     async with AsyncAPIClient(timeout=60, **client_kwargs(request.param, tb)) as client:
         yield client
-
-
-@pytest.fixture
-def created(api: APIClient) -> Iterator[list[str]]:
-    """Ids to force-remove (over the sync client) when the test ends, whatever happened."""
-    ids: list[str] = []
-    yield ids
-    for cid in ids:
-        with contextlib.suppress(NotFound):  # the test removed it itself
-            api.remove_container(cid, force=True, v=True)
 
 
 @pytest.fixture

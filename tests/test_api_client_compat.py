@@ -40,21 +40,25 @@ def _docker_py(**kwargs: Any) -> docker.APIClient:
 # ---------------------------------------------------------------------- base_url
 
 
+def docker_py_base_url(name: str, tb: dict[str, str]) -> str:
+    """docker-py's ``base_url`` for the testbed's transport ``name`` (no connection made)."""
+    reference: dict[str, Any] = {"base_url": client_kwargs(name, tb)["base_url"]}
+    if name == "tls":
+        d = tb["CTRPROTO_TESTBED_TLS_DIR"]
+        reference["tls"] = docker.tls.TLSConfig(
+            client_cert=(f"{d}/cert.pem", f"{d}/key.pem"), ca_cert=f"{d}/ca.pem"
+        )
+    if name == "ssh":
+        # docker-py takes no socket path in an ssh:// URL.
+        reference = {"base_url": tb["CTRPROTO_TESTBED_SSH_HOST"], "use_ssh_client": True}
+    return str(_docker_py(**reference).base_url)
+
+
 def test_base_url_is_docker_pys_for_every_transport(tb: dict[str, str]) -> None:
     for name in ("unix", "tcp", "tls", "ssh"):
         ours = client_kwargs(name, tb)
         with APIClient(version="1.41", **ours) as client:
-            reference = {"base_url": ours["base_url"]}
-            if name == "tls":
-                d = tb["CTRPROTO_TESTBED_TLS_DIR"]
-                reference["tls"] = docker.tls.TLSConfig(
-                    client_cert=(f"{d}/cert.pem", f"{d}/key.pem"), ca_cert=f"{d}/ca.pem"
-                )
-            if name == "ssh":
-                # docker-py takes no socket path in an ssh:// URL; no connection when made.
-                reference = {"base_url": tb["CTRPROTO_TESTBED_SSH_HOST"], "use_ssh_client": True}
-            expected = _docker_py(**reference).base_url
-            assert client.base_url == expected, name
+            assert client.base_url == docker_py_base_url(name, tb), name
             assert client.daemon_url == ours["base_url"], name
     assert APIClient(version="1.41").base_url == "http+docker://localhost"
 

@@ -30,6 +30,7 @@ from test_api_client_compat import (
     _env,
     _query,
     _silent_server,
+    docker_py_base_url,
 )
 from test_both_worlds import World
 from testbed import Registry
@@ -182,17 +183,9 @@ def test_wait_and_the_client_timeout_as_docker_py(
 def test_base_url_per_transport_in_both_worlds(world: World, tb: dict[str, str]) -> None:
     for name in ("unix", "tcp", "tls", "ssh"):
         kwargs = client_kwargs(name, tb)
-        reference: dict[str, Any] = {"base_url": kwargs["base_url"]}
-        if name == "tls":
-            d = tb["CTRPROTO_TESTBED_TLS_DIR"]
-            reference["tls"] = docker.tls.TLSConfig(
-                client_cert=(f"{d}/cert.pem", f"{d}/key.pem"), ca_cert=f"{d}/ca.pem"
-            )
-        if name == "ssh":
-            reference = {"base_url": tb["CTRPROTO_TESTBED_SSH_HOST"], "use_ssh_client": True}
         client = _api(world, version="1.41", **kwargs)
         try:
-            assert client.base_url == _docker_py(**reference).base_url, name
+            assert client.base_url == docker_py_base_url(name, tb), name
             assert client.daemon_url == kwargs["base_url"], name
         finally:
             world(client.close())

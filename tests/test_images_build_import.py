@@ -544,21 +544,6 @@ def _name() -> str:
 
 
 @pytest.fixture
-def made(api: APIClient) -> Iterator[Callable[[str], str]]:
-    """Register an image reference (tag or id) to remove at the end."""
-    refs: list[str] = []
-
-    def register(ref: str) -> str:
-        refs.append(ref)
-        return ref
-
-    yield register
-    for ref in reversed(refs):
-        with contextlib.suppress(NotFound):
-            api.remove_image(ref, force=True)
-
-
-@pytest.fixture
 def dpy_api(docker_host: str) -> Iterator[docker.APIClient]:
     client = docker.APIClient(base_url=docker_host, timeout=60)
     yield client

@@ -450,15 +450,6 @@ def test_async_build_progress_closes_from_another_task(
 # ------------------------------------------------------------------ asyncio: fileno and select
 
 
-@pytest.fixture
-def created(api: APIClient) -> Iterator[list[str]]:
-    ids: list[str] = []
-    yield ids
-    for cid in ids:
-        with contextlib.suppress(Exception):
-            api.remove_container(cid, force=True, v=True)
-
-
 def _frame(stream: int, payload: bytes) -> bytes:
     return struct.pack(">BxxxL", stream, len(payload)) + payload
 

@@ -326,15 +326,6 @@ def _silent(api: APIClient, test_labels: dict[str, str], created: list[str]) -> 
     return cid
 
 
-@pytest.fixture
-def created(api: APIClient) -> Iterator[list[str]]:
-    ids: list[str] = []
-    yield ids
-    for cid in ids:
-        with contextlib.suppress(Exception):
-            api.remove_container(cid, force=True, v=True)
-
-
 Opener = Callable[[Any, str], Any]
 
 STREAMS: dict[str, Opener] = {

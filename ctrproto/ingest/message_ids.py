@@ -15,7 +15,7 @@ is lost like it is for every other sink.
 The stream's key is a 96-bit BLAKE2b digest of (host, container id, stream), 16 URL-safe
 characters: an id is then about 40 bytes instead of 130 (the host URL and the 64-digit container
 id), and the server's de-duplication map hashes and keeps each one for the whole window - about
-2 µs of the server's CPU per message less (benchmarks/RESULTS.md, issue 13).  Ids are unique
+1.5 µs of the server's CPU per message less (benchmarks/RESULTS.md, issue 13).  Ids are unique
 unless two streams' digests collide (odds ~n²/2^97 for n streams).
 
 Memory: the indexes of the last :data:`INSTANTS` timestamps of a stream are kept; a line that

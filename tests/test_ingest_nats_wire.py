@@ -62,3 +62,21 @@ def test_acks_whose_payloads_hold_crlf_are_cut_by_their_byte_counts() -> None:
         found = parser.feed(wire[:cut]) + parser.feed(wire[cut:])
         assert found == [("_I.0", None, b"a\r\nb"), ("_I.1", None, b"ok"),
                          ("_I.2", b"h\r\n\r\n", b"xy"), ("_I.3", None, b"")], cut
+
+
+def test_acks_of_a_stream_named_error_or_duplicate_are_plain_acks() -> None:
+    from ctrproto.ingest.nats_wire import Publisher
+
+    publisher = Publisher("nats://127.0.0.1:1")
+    publisher._batch = (0, 4)
+    inbox = publisher.inbox
+    publisher._on_messages([
+        (f"{inbox}.0", None, b'{"stream":"error","seq":1}'),
+        (f"{inbox}.1", None, b'{"stream":"duplicate","seq":2}'),
+        (f"{inbox}.2", None, b'{"stream":"error","seq":2,"duplicate":true}'),
+        (f"{inbox}.3", None, b'{"error":{"code":400,"description":"bad"}}'),
+    ])
+    assert publisher._acked == 4
+    assert publisher._duplicates == 1
+    assert publisher._refused == ["bad"]
+    assert publisher._failure is None

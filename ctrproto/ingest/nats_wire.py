@@ -242,14 +242,22 @@ class Publisher:
         batch is retried), an error (refused for good), or a duplicate (counted)."""
         if headers is not None and headers.startswith(b"NATS/1.0 503"):
             self._failure = NatsProtocolError("no JetStream stream answered (503)")
-        elif b'"error"' in body:
-            error = json.loads(body).get("error") or {}
+            return
+        # Parsed only here, where the bytes hint at more than "stored" (a stream may also be
+        # named "error" or "duplicate": the keys decide, and the server's spacing varies).
+        try:
+            ack = json.loads(body)
+        except ValueError:
+            self._failure = NatsProtocolError(f"an ack that is not JSON: {body[:80]!r}")
+            return
+        error = ack.get("error") if isinstance(ack, dict) else None
+        if isinstance(error, dict):
             if error.get("code") == 503:  # JetStream not ready yet (a restart)
                 self._failure = NatsProtocolError(str(error.get("description")))
             else:
                 self._refused.append(str(error.get("description") or error))
-        elif b'"duplicate"' in body and json.loads(body).get("duplicate") is True:
-            self._duplicates += 1  # (parsed only then: the server's spacing varies)
+        elif isinstance(ack, dict) and ack.get("duplicate") is True:
+            self._duplicates += 1
 
     async def publish(self, messages: Sequence[tuple[str, bytes, str]], timeout: float) -> int:
         """Publish and wait until every message is acknowledged; the number of duplicates.

@@ -158,9 +158,10 @@ class AsyncSocketStream:
         # The socket shut down both ways: thread-safe (unlike the transport), and the event loop
         # sees the EOF, which ends a read waiting on it.
         sock: Any = self._writer.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        for each in (sock, self._kept):  # the kept duplicate too: a select on it wakes now
+            if each is not None:
+                with contextlib.suppress(OSError):
+                    each.shutdown(socket.SHUT_RDWR)
 
     def buffered(self) -> int:
         """Bytes the event loop already read from the socket, which the next ``recv`` returns

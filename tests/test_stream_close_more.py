@@ -570,3 +570,60 @@ def test_async_exec_socket_fileno_works_with_poll(
             assert sock.fileno() == -1
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("name", FD_TRANSPORTS)
+def test_async_socket_output_beyond_the_readers_buffer_is_signalled(
+    name: str, tb: dict[str, str], api: APIClient, test_labels: dict[str, str],
+    created: list[str],
+) -> None:
+    """More output than asyncio buffers (it stops reading at 2 x 64 KiB, and over TLS keeps
+    the rest in its SSL layer, off the socket): reading while ``pending()`` or ``select``
+    says there is something must get all of it, never waiting on a descriptor with the data
+    already taken off it."""
+    size = 600_000
+    cid: str = api.create_container(
+        IMAGE, ["sh", "-c", f"yes | head -c {size}; read line"], stdin_open=True,
+        labels=test_labels, network_disabled=True,
+    )["Id"]
+    created.append(cid)
+
+    async def scenario() -> None:
+        async with AsyncAPIClient(timeout=60, **client_kwargs(name, tb)) as client:
+            params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            sock = await client.attach_socket(cid, params)
+            assert isinstance(sock, AsyncHijackedSocket)
+            async with sock:
+                await client.start(cid)
+
+                async def all_written() -> bool:
+                    return len(await client.logs(cid)) >= size
+
+                await _settle(all_written)
+                await asyncio.sleep(0.5)  # the event loop reads what it will, then pauses
+                data = bytearray()
+                got = 0
+                while got < size:
+                    if sock.pending() == 0:
+                        ready = select.select([sock], [], [], 5.0)[0]
+                        assert ready, f"{got} of {size} bytes: the rest is held unsignalled"
+                    piece = await sock.recv(65536)
+                    assert piece, f"the output ended at {got} of {size} bytes"
+                    data += piece
+                    got = _payload_size(bytes(data))
+                assert got == size
+                await sock.sendall(b"\n")
+
+    asyncio.run(scenario())
+
+
+def _payload_size(data: bytes) -> int:
+    """Payload bytes of the complete multiplexed frames at the start of ``data``."""
+    at = total = 0
+    while at + 8 <= len(data):
+        length = struct.unpack(">I", data[at + 4:at + 8])[0]
+        if at + 8 + length > len(data):
+            break
+        total += length
+        at += 8 + length
+    return total

@@ -343,14 +343,18 @@ class AsyncClientCore:
 
     # unasync: async-only
     async def aclose(self) -> None:
+        """:meth:`close`, then one turn of the event loop: asyncio closes an aborted
+        connection's socket in a callback, which a loop closed right after would never run
+        (the descriptors would leak, with a ResourceWarning)."""
         self.close()
+        await backend.sleep(0)
 
     # unasync: end
     async def __aenter__(self) -> AsyncClientCore:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self.close()
+        await self.aclose()
 
 
 def _requests_base_url(base_url: str | None, tls: Any) -> str:

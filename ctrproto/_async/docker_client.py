@@ -132,7 +132,7 @@ class AsyncDockerClient:
 
     async def close(self) -> None:
         """Close the pooled connections."""
-        self.api.close()
+        await self.api.aclose()
 
     async def __aenter__(self) -> AsyncDockerClient:
         return self

@@ -225,6 +225,16 @@ class AsyncTLSStream(AsyncSocketStream):
         self._received = self._received or bool(data)
         return data
 
+    def buffered(self) -> int:
+        """Also what asyncio's TLS layer holds: when the reader's buffer is full it stops
+        handing decrypted data on, and keeps the rest (decrypted, or still encrypted but off
+        the socket) where ``select`` cannot see it either."""
+        held = super().buffered()
+        protocol: Any = getattr(self._writer.transport, "_ssl_protocol", None)
+        with contextlib.suppress(Exception):  # asyncio's internals: a count if they are there
+            held += int(protocol._sslobj.pending()) + int(protocol._incoming.pending)
+        return held
+
     def keep_fileno(self) -> None:
         """asyncio's TLS transport closes its socket as soon as the peer ends its side (TLS has
         no half-close), while the rest of the output may still be unread: ``fileno()`` would

@@ -39,7 +39,7 @@ from ctrproto import APIClient
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _cpu_s(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process (all its threads) so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -50,7 +50,8 @@ def _pin(pid: int, cpus: set[int]) -> None:
         os.sched_setaffinity(int(task.name), cpus)
 
 
-def _testbed_pids() -> tuple[int | None, int | None]:
+def testbed_pids() -> tuple[int | None, int | None]:
+    """The testbed's dockerd and nats-server pids (None where it has none)."""
     env_file = REPO / ".testbed" / "env.json"
     if not env_file.exists():
         return None, None
@@ -65,9 +66,9 @@ def run_ingester(
     name: str, args: list[str], want: int, containers: int, servers: dict[str, int | None],
     extra: list[dict[str, float]],
 ) -> Run:
-    before = {k: _cpu_s(pid) for k, pid in servers.items() if pid}
+    before = {k: cpu_seconds(pid) for k, pid in servers.items() if pid}
     run = Run(name, containers, want, *run_ingest_cli(args, want))
-    extra.append({f"{k}_cpu_s": _cpu_s(pid) - before[k] for k, pid in servers.items() if pid})
+    extra.append({f"{k}_cpu_s": cpu_seconds(pid) - before[k] for k, pid in servers.items() if pid})
     return run
 
 
@@ -100,7 +101,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--lines", type=int, default=50_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--pin", action="store_true")
-    dockerd_pid, nats_pid = _testbed_pids()
+    dockerd_pid, nats_pid = testbed_pids()
     parser.add_argument("--dockerd-pid", type=int, default=dockerd_pid)
     parser.add_argument("--nats-pid", type=int, default=nats_pid)
     args = parser.parse_args(argv)

@@ -14,23 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 import uuid
 from pathlib import Path
 
 import nats
+from nats_bench import cpu_seconds, testbed_pids
 
 from ctrproto.ingest.nats_wire import Publisher
 
 REPO = Path(__file__).resolve().parent.parent
 BODY = b"x" * 100
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _bare(url: str, stream: str | None, subjects: str, n: int, with_id: bool) -> None:
@@ -84,12 +79,12 @@ async def case(url: str, pid: int, label: str, n: int, kind: str, id_bytes: int 
     if kind != "core":
         await js.add_stream(name=stream, subjects=[f"{subjects}.>"], duplicate_window=600)
     try:
-        t0, c0 = time.perf_counter(), _cpu_s(pid)
+        t0, c0 = time.perf_counter(), cpu_seconds(pid)
         if kind == "acked":
             await _acked(url, subjects, n, id_bytes)
         else:
             await _bare(url, None if kind == "core" else stream, subjects, n, kind == "id")
-        wall, cpu = time.perf_counter() - t0, _cpu_s(pid) - c0
+        wall, cpu = time.perf_counter() - t0, cpu_seconds(pid) - c0
         print(f"| {label} | {n / wall:,.0f} | {cpu / n * 1e6:.1f} |", flush=True)
     finally:
         if kind != "core":
@@ -109,13 +104,9 @@ async def run(url: str, pid: int, n: int) -> None:
 def main(argv: list[str]) -> int:
     env_file = REPO / ".testbed" / "env.json"
     env = json.loads(env_file.read_text()) if env_file.exists() else {}
-    pidfile = env.get("CTRPROTO_TESTBED_NATS_PIDFILE")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nats", default=env.get("CTRPROTO_TESTBED_NATS"))
-    parser.add_argument(
-        "--nats-pid", type=int,
-        default=int(Path(pidfile).read_text()) if pidfile and Path(pidfile).exists() else None,
-    )
+    parser.add_argument("--nats-pid", type=int, default=testbed_pids()[1])
     parser.add_argument("--messages", type=int, default=200_000)
     args = parser.parse_args(argv)
     if not args.nats or not args.nats_pid:

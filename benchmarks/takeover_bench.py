@@ -35,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 import nats  # noqa: E402
+from conftest import wait_for  # noqa: E402
 from ingest_bench import Fleet  # noqa: E402
 from test_ingest_shard import Member  # noqa: E402
 from testbed import Testbed, TestbedError  # noqa: E402
@@ -45,11 +46,8 @@ from ctrproto.ingest.records import parse_timestamp  # noqa: E402
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    if not wait_for(predicate, timeout):
+        raise RuntimeError(f"timed out waiting for {what}")
 
 
 async def _lags(url: str, stream: str) -> list[tuple[str, float, float]]:

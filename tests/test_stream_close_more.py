@@ -471,6 +471,25 @@ async def _settle(until: Callable[[], Awaitable[bool]]) -> None:
     await asyncio.sleep(0.2)  # the loop reads what arrived meanwhile
 
 
+def _interactive(
+    api: APIClient, script: str, labels: dict[str, str], created: list[str]
+) -> str:
+    """A container (not started) running ``script`` with its stdin open."""
+    cid: str = api.create_container(
+        IMAGE, ["sh", "-c", script], stdin_open=True, labels=labels, network_disabled=True,
+    )["Id"]
+    created.append(cid)
+    return cid
+
+
+async def _attach_all(client: AsyncAPIClient, cid: str) -> AsyncHijackedSocket:
+    """The container's stdin, stdout and stderr on one hijacked socket."""
+    params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+    sock = await client.attach_socket(cid, params)
+    assert isinstance(sock, AsyncHijackedSocket)
+    return sock
+
+
 def _ready_without_waiting(sock: AsyncHijackedSocket) -> bool:
     """What a read returns at once is signalled: counted by ``pending()`` (what the client,
     the event loop included, already received) or readable on ``fileno()``."""
@@ -482,17 +501,11 @@ def test_async_attach_socket_fileno_works_with_select(
     name: str, tb: dict[str, str], api: APIClient, test_labels: dict[str, str],
     created: list[str],
 ) -> None:
-    cid: str = api.create_container(
-        IMAGE, ["sh", "-c", "echo hello; read line; echo got-$line"], stdin_open=True,
-        labels=test_labels, network_disabled=True,
-    )["Id"]
-    created.append(cid)
+    cid = _interactive(api, "echo hello; read line; echo got-$line", test_labels, created)
 
     async def scenario() -> None:
         async with AsyncAPIClient(timeout=60, **client_kwargs(name, tb)) as client:
-            params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
-            sock = await client.attach_socket(cid, params)
-            assert isinstance(sock, AsyncHijackedSocket)
+            sock = await _attach_all(client, cid)
             async with sock:
                 fd = sock.fileno()
                 assert isinstance(fd, int) and fd >= 0 and _kind(fd, name)
@@ -582,17 +595,11 @@ def test_async_socket_output_beyond_the_readers_buffer_is_signalled(
     says there is something must get all of it, never waiting on a descriptor with the data
     already taken off it."""
     size = 600_000
-    cid: str = api.create_container(
-        IMAGE, ["sh", "-c", f"yes | head -c {size}; read line"], stdin_open=True,
-        labels=test_labels, network_disabled=True,
-    )["Id"]
-    created.append(cid)
+    cid = _interactive(api, f"yes | head -c {size}; read line", test_labels, created)
 
     async def scenario() -> None:
         async with AsyncAPIClient(timeout=60, **client_kwargs(name, tb)) as client:
-            params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
-            sock = await client.attach_socket(cid, params)
-            assert isinstance(sock, AsyncHijackedSocket)
+            sock = await _attach_all(client, cid)
             async with sock:
                 await client.start(cid)
 

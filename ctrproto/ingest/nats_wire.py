@@ -264,8 +264,8 @@ class Publisher:
         ``timeout``: seconds without any ack before the connection counts as broken."""
         if self._writer is None:
             raise NatsProtocolError("not connected")
-        wire = encode_publishes(messages, self.inbox, self._next, self.max_payload)
         first = self._next
+        wire = encode_publishes(messages, self.inbox, first, self.max_payload)
         self._next += len(messages)
         self._batch = (first, self._next)
         self._acked = self._duplicates = 0

@@ -240,8 +240,9 @@ class AsyncTLSStream(AsyncSocketStream):
         no half-close), while the rest of the output may still be unread: ``fileno()`` would
         turn ``-1`` (a ``select`` or ``poll`` on it failing) before the caller saw the end.  A
         duplicate of the descriptor, taken now, stays until :meth:`close`; when the transport
-        goes, its reading side is shut down, which makes it readable as a plain socket at its
-        EOF is (the peer's close_notify, which said so, was consumed by the transport)."""
+        goes, its reading side is shut down, which makes it readable at the end as a plain
+        socket is at its EOF (the peer's close_notify, which said so, was consumed by the
+        transport)."""
         sock: Any = self._writer.get_extra_info("socket")
         if self._kept is not None or self._closed or sock is None or sock.fileno() < 0:
             return

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 #: docker-py's module-level decoder (its name is public there).
-json_decoder = _decoder = json.JSONDecoder()
+json_decoder = json.JSONDecoder()
 _WHITESPACE = re.compile(r"[ \t\n\r]*")  # what json.decoder skips between values
 
 
@@ -35,7 +35,7 @@ def json_splitter(buffer: str) -> tuple[Any, str] | None:
     """The first JSON value of ``buffer`` and the rest, or ``None`` if none is complete yet."""
     buffer = buffer.strip()
     try:
-        value, index = _decoder.raw_decode(buffer)
+        value, index = json_decoder.raw_decode(buffer)
     except ValueError:
         return None
     end = _WHITESPACE.match(buffer, index)
@@ -76,4 +76,4 @@ def split_buffer(
 
 def json_stream(stream: Iterable[str | bytes]) -> Generator[Any, None, None]:
     """The JSON values of a stream of pieces, however the pieces are cut."""
-    return split_buffer(stream, json_splitter, _decoder.decode)
+    return split_buffer(stream, json_splitter, json_decoder.decode)

@@ -314,9 +314,10 @@ def test_detach_keys_in_both_worlds(
 
 @pytest.mark.daemon
 def test_login_matches_docker_py_in_both_worlds(
-    world: World, cli_config: WriteConfig, registry: Registry, docker_host: str
+    world: World, cli_config: WriteConfig, registry: Registry, docker_host: str,
+    theirs: docker.APIClient,
 ) -> None:
-    reference = docker.APIClient(base_url=docker_host, version="1.41")
+    reference = theirs
     expected = reference.login(registry.user, registry.password, registry=registry.auth_host,
                                reauth=True)
     client = _api(world, base_url=docker_host)
@@ -337,13 +338,12 @@ def test_login_matches_docker_py_in_both_worlds(
 
 @pytest.mark.daemon
 def test_login_with_a_wrong_password_in_both_worlds(
-    world: World, cli_config: WriteConfig, registry: Registry, docker_host: str
+    world: World, cli_config: WriteConfig, registry: Registry, docker_host: str,
+    theirs: docker.APIClient,
 ) -> None:
     wrong = "wrong-" + registry.password
     with pytest.raises(docker.errors.APIError) as expected:
-        docker.APIClient(base_url=docker_host, version="1.41").login(
-            registry.user, wrong, registry=registry.auth_host, reauth=True
-        )
+        theirs.login(registry.user, wrong, registry=registry.auth_host, reauth=True)
     client = _api(world, base_url=docker_host)
     try:
         with pytest.raises(APIError) as raised:
